@@ -1,0 +1,181 @@
+"""The catalog schema, version 1 (DESIGN §2), as pydantic models.
+
+Keys are camelCase in YAML and JSON (``baseTaskTypes``, ``extraFields``); Python uses
+snake_case. Unknown keys are rejected so a typo in the catalog is reported, not ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+FLAG = re.compile(r"^-{1,2}[A-Za-z0-9][A-Za-z0-9_.-]*$")
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+
+Scalar = bool | int | float | str
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class FieldType(StrEnum):
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    STRING = "string"
+    CHOICE = "choice"
+    PATH = "path"
+
+
+class FieldSpec(_Model):
+    """One typed parameter a trainer accepts."""
+
+    type: FieldType
+    default: Scalar | None = None
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    choices: list[Scalar] | None = None
+    label: str | None = None
+    help: str | None = None
+    flag: str | None = None
+
+    @field_validator("flag")
+    @classmethod
+    def _flag_shape(cls, v: str | None) -> str | None:
+        if v is not None and not FLAG.match(v):
+            raise ValueError(f"{v!r} is not a command-line flag such as --epochs")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FieldSpec:
+        if self.type is FieldType.CHOICE and not self.choices:
+            raise ValueError("a choice field needs a non-empty 'choices' list")
+        if self.type is not FieldType.CHOICE and self.choices is not None:
+            raise ValueError(f"'choices' only applies to choice fields, not {self.type.value}")
+        numeric = self.type in (FieldType.INT, FieldType.FLOAT)
+        if not numeric and (self.min is not None or self.max is not None):
+            raise ValueError(f"'min'/'max' only apply to int and float fields, not {self.type}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+    def flag_for(self, name: str) -> str:
+        return self.flag or f"--{name}"
+
+
+FieldMap = dict[str, FieldSpec]
+
+
+def _check_field_names(fields: FieldMap) -> FieldMap:
+    for name in fields:
+        if not FIELD_NAME.match(name):
+            raise ValueError(f"{name!r} is not a valid field name (letters, digits, _ and -)")
+    return fields
+
+
+class PrimaryMetric(_Model):
+    name: str
+    goal: Literal["max", "min"] = "max"
+
+
+class BaseTaskType(_Model):
+    description: str | None = None
+    primary_metric: PrimaryMetric | None = None
+    fields: FieldMap = Field(default_factory=dict)
+
+    _names = field_validator("fields")(_check_field_names)
+
+
+def parse_duration(value: float | int | str) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"2h"`` or ``"1d"``."""
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or a string such as '30m'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        m = DURATION.match(value)
+        if not m:
+            raise ValueError(f"{value!r} is not a duration such as 90, '90s', '30m', '2h'")
+        seconds = float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2) or "s"]
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+class Runner(_Model):
+    target: str = Field(description="Trainer script, relative to the catalog file's folder.")
+    interpreter: str | None = Field(
+        default=None, description="Program that runs the target; default: VTM's own Python."
+    )
+    env: dict[str, str] = Field(default_factory=dict)
+    timeout: float | None = Field(default=None, description="Seconds, or '30m', '2h'.")
+    workdir: str | None = Field(
+        default=None, description="Working directory, relative to the catalog's folder."
+    )
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> float | None:
+        return None if v is None else parse_duration(v)
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, v: dict[str, str]) -> dict[str, str]:
+        for key in v:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+                raise ValueError(f"{key!r} is not an environment variable name")
+        return v
+
+
+class Resources(_Model):
+    gpus: Annotated[int, Field(ge=0)] = 0
+
+
+class Task(_Model):
+    title: str | None = None
+    description: str | None = None
+    base_task_type: str
+    runner: Runner
+    defaults: dict[str, Scalar] = Field(default_factory=dict)
+    extra_fields: FieldMap = Field(default_factory=dict)
+    resources: Resources = Field(default_factory=Resources)
+
+    _names = field_validator("extra_fields")(_check_field_names)
+
+
+class Catalog(_Model):
+    version: Literal[1]
+    base_task_types: dict[str, BaseTaskType] = Field(default_factory=dict)
+    tasks: dict[str, Task] = Field(default_factory=dict)
+    # Pipelines (orchestrated by Airflow) arrive with the Airflow issue; accepted and kept
+    # verbatim until then so a catalog written ahead of time still loads.
+    pipelines: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("tasks")
+    @classmethod
+    def _task_ids(cls, v: dict[str, Task]) -> dict[str, Task]:
+        for task_id in v:
+            if not TASK_ID.match(task_id):
+                raise ValueError(f"{task_id!r} is not a valid task id (letters, digits, . _ -)")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> Catalog:
+        for task_id, task in self.tasks.items():
+            if task.base_task_type not in self.base_task_types:
+                known = ", ".join(sorted(self.base_task_types)) or "none"
+                raise ValueError(
+                    f"tasks.{task_id}.baseTaskType: unknown base task type "
+                    f"{task.base_task_type!r} (known: {known})"
+                )
+        return self

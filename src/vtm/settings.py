@@ -1,0 +1,84 @@
+"""One settings object for the server, the CLI and the supervisor launcher.
+
+Values come from ``VTM_*`` environment variables, then from a ``.env`` file in the
+working directory (or the file named by ``VTM_ENV_FILE``), then the defaults here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VTM_",
+        env_file=os.environ.get("VTM_ENV_FILE", ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    home: Path = Field(default=Path(".vtm"), description="Data home: database, runs, stores.")
+    catalog: Path = Field(
+        default=Path("training_catalog.yaml"), description="The training catalog file."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite at $VTM_HOME/vtm.db."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    token: SecretStr | None = Field(
+        default=None, description="Bearer token the API requires; mandatory off loopback."
+    )
+    url: str = Field(default="http://127.0.0.1:8000", description="Server URL the CLI talks to.")
+    max_concurrent_runs: int = Field(default=2, ge=1)
+    stop_grace_seconds: float = Field(default=10.0, ge=0)
+    gpus: str = Field(
+        default="auto",
+        description="GPU indices VTM may hand out ('0,1'), 'none', or 'auto' to ask NVML.",
+    )
+    log_tail_lines: int = Field(default=50, ge=1, le=1000)
+    tail_interval_seconds: float = Field(
+        default=0.02, gt=0, description="How often a running run's log is checked for output."
+    )
+
+    @model_validator(mode="after")
+    def _absolute_paths(self) -> Settings:
+        self.home = self.home.expanduser().resolve()
+        self.catalog = self.catalog.expanduser().resolve()
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'vtm.db'}"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        return self.home / "tensorboard"
+
+    def require_safe_binding(self) -> None:
+        """Refuse to serve beyond loopback without a token: anyone reaching it could train."""
+        if not is_loopback(self.host) and self.token is None:
+            raise ValueError(
+                f"refusing to listen on {self.host} without a token: set VTM_TOKEN "
+                "(clients then send 'Authorization: Bearer <token>')"
+            )
