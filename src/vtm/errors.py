@@ -1,10 +1,10 @@
 """VTM's exception tree; the API maps each class to one HTTP status in one place.
 
-    VtmError
-    ├── NotFound            (404) unknown task, run or file
-    ├── InvalidRequest      (422) a request that names bad values, one FieldError each
-    ├── Conflict            (409) the request does not fit the run's current state
-    └── CatalogError        (the catalog file cannot be loaded; file, line and key named)
+VtmError
+├── NotFound            (404) unknown task, run or file
+├── InvalidRequest      (422) a request that names bad values, one FieldError each
+├── Conflict            (409) the request does not fit the run's current state
+└── CatalogError        (the catalog file cannot be loaded; file, line and key named)
 """
 
 from __future__ import annotations

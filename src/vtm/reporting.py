@@ -36,9 +36,7 @@ def emit(prefix: str, data: dict[str, Any], stream: TextIO | None = None) -> Non
     out.flush()
 
 
-def progress(
-    epoch: int | None = None, total_epochs: int | None = None, **values: Any
-) -> None:
+def progress(epoch: int | None = None, total_epochs: int | None = None, **values: Any) -> None:
     """Report progress: ``epoch``/``total_epochs``, numeric metrics and other attributes."""
     data: dict[str, Any] = {}
     if epoch is not None:

@@ -2,6 +2,10 @@
 
 Keys are camelCase in YAML and JSON (``baseTaskTypes``, ``extraFields``); Python uses
 snake_case. Unknown keys are rejected so a typo in the catalog is reported, not ignored.
+
+These models check each part on its own. Checks that span parts (a task's base type exists,
+defaults fit their fields, flags do not clash, trainer scripts exist) live in
+``vtm.catalog.loader``, which can name the line of the file each problem is on.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -73,14 +77,22 @@ class FieldSpec(_Model):
         return self.flag or f"--{name}"
 
 
-FieldMap = dict[str, FieldSpec]
+def _field_name(name: str) -> str:
+    if not FIELD_NAME.match(name):
+        raise ValueError(f"{name!r} is not a valid field name (letters, digits, _ and -)")
+    return name
 
 
-def _check_field_names(fields: FieldMap) -> FieldMap:
-    for name in fields:
-        if not FIELD_NAME.match(name):
-            raise ValueError(f"{name!r} is not a valid field name (letters, digits, _ and -)")
-    return fields
+def _task_id(task_id: str) -> str:
+    if not TASK_ID.match(task_id):
+        raise ValueError(f"{task_id!r} is not a valid task id (letters, digits, . _ -)")
+    return task_id
+
+
+# Validated as dict keys so that an error points at the offending key, not at its mapping.
+FieldName = Annotated[str, AfterValidator(_field_name)]
+TaskId = Annotated[str, AfterValidator(_task_id)]
+FieldMap = dict[FieldName, FieldSpec]
 
 
 class PrimaryMetric(_Model):
@@ -92,8 +104,6 @@ class BaseTaskType(_Model):
     description: str | None = None
     primary_metric: PrimaryMetric | None = None
     fields: FieldMap = Field(default_factory=dict)
-
-    _names = field_validator("fields")(_check_field_names)
 
 
 def parse_duration(value: float | int | str) -> float:
@@ -150,32 +160,11 @@ class Task(_Model):
     extra_fields: FieldMap = Field(default_factory=dict)
     resources: Resources = Field(default_factory=Resources)
 
-    _names = field_validator("extra_fields")(_check_field_names)
-
 
 class Catalog(_Model):
     version: Literal[1]
     base_task_types: dict[str, BaseTaskType] = Field(default_factory=dict)
-    tasks: dict[str, Task] = Field(default_factory=dict)
+    tasks: dict[TaskId, Task] = Field(default_factory=dict)
     # Pipelines (orchestrated by Airflow) arrive with the Airflow issue; accepted and kept
     # verbatim until then so a catalog written ahead of time still loads.
     pipelines: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("tasks")
-    @classmethod
-    def _task_ids(cls, v: dict[str, Task]) -> dict[str, Task]:
-        for task_id in v:
-            if not TASK_ID.match(task_id):
-                raise ValueError(f"{task_id!r} is not a valid task id (letters, digits, . _ -)")
-        return v
-
-    @model_validator(mode="after")
-    def _references(self) -> Catalog:
-        for task_id, task in self.tasks.items():
-            if task.base_task_type not in self.base_task_types:
-                known = ", ".join(sorted(self.base_task_types)) or "none"
-                raise ValueError(
-                    f"tasks.{task_id}.baseTaskType: unknown base task type "
-                    f"{task.base_task_type!r} (known: {known})"
-                )
-        return self

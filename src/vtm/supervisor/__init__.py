@@ -1,0 +1,35 @@
+"""The detached per-run supervisor (DESIGN §5): the server's API to it.
+
+``shim.py`` is the supervisor program itself; it imports none of this.
+"""
+
+from vtm.supervisor.control import (
+    ExitRecord,
+    PidRecord,
+    SupervisorState,
+    kill_orphans,
+    probe,
+    read_exit,
+    read_pids,
+    request_stop,
+    spawn_supervisor,
+)
+from vtm.supervisor.rundir import LaunchSpec, RunDir
+from vtm.supervisor.spare import SHIM_PATH, start_spare, stop_spare
+
+__all__ = [
+    "SHIM_PATH",
+    "ExitRecord",
+    "LaunchSpec",
+    "PidRecord",
+    "RunDir",
+    "SupervisorState",
+    "kill_orphans",
+    "probe",
+    "read_exit",
+    "read_pids",
+    "request_stop",
+    "spawn_supervisor",
+    "start_spare",
+    "stop_spare",
+]

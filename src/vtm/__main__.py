@@ -1,0 +1,3 @@
+from vtm.cli.app import main
+
+main()

@@ -1,0 +1,43 @@
+"""The FastAPI application: REST API, Server-Sent Events, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from vtm import __version__
+from vtm.api import errors
+from vtm.api.deps import require_token
+from vtm.api.routes import catalog, events, health, runs
+from vtm.api.runtime import Runtime
+from vtm.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.build(settings)
+        app.state.runtime = runtime
+        runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="VTM",
+        version=__version__,
+        description="Training run manager: start, watch and stop training runs.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    secured = [Depends(require_token)]
+    app.include_router(health.router)
+    app.include_router(catalog.router, dependencies=secured)
+    app.include_router(runs.router, dependencies=secured)
+    app.include_router(events.router, dependencies=secured)
+    return app

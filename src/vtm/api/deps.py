@@ -1,0 +1,49 @@
+"""FastAPI dependencies: the server's runtime pieces and the token check."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from vtm.api.runtime import Runtime
+from vtm.catalog import CatalogHolder
+from vtm.runs.service import RunService
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_service(runtime: RuntimeDep) -> RunService:
+    return runtime.service
+
+
+def get_catalog(runtime: RuntimeDep) -> CatalogHolder:
+    return runtime.catalog
+
+
+ServiceDep = Annotated[RunService, Depends(get_service)]
+CatalogDep = Annotated[CatalogHolder, Depends(get_catalog)]
+
+
+def require_token(request: Request, runtime: RuntimeDep) -> None:
+    """With VTM_TOKEN set, every API call must carry it (EventSource: ?token=)."""
+    token = runtime.settings.token
+    if token is None:
+        return
+    header = request.headers.get("authorization", "")
+    given = (
+        header[7:]
+        if header.lower().startswith("bearer ")
+        else request.query_params.get("token", "")
+    )
+    if not secrets.compare_digest(given.encode(), token.get_secret_value().encode()):
+        raise HTTPException(
+            401, "a valid token is required", headers={"WWW-Authenticate": "Bearer"}
+        )

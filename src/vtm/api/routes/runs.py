@@ -1,0 +1,123 @@
+"""Runs: start, list, inspect, stop, read logs and metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from vtm.api.deps import ServiceDep
+from vtm.api.schemas import (
+    ErrorBody,
+    LogPage,
+    MetricPointOut,
+    MetricsResponse,
+    RunPage,
+    RunRecord,
+    StartRunRequest,
+)
+from vtm.errors import FieldError, InvalidRequest
+from vtm.runs.logs import read_log_page
+from vtm.states import RunStatus
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorBody, "description": "Unknown task or run"},
+    422: {"model": ErrorBody, "description": "Invalid values, one message per field"},
+}
+
+
+@router.post("/start", status_code=201, responses=ERRORS)
+def start_run(body: StartRunRequest, service: ServiceDep) -> RunRecord:
+    """Validate the fields against the catalog and start (or queue) a run."""
+    clash = sorted(set(body.fields) & set(body.extra_fields))
+    if clash:
+        raise InvalidRequest(
+            [FieldError(name, "given in both fields and extraFields") for name in clash]
+        )
+    run = service.start(body.task_id, {**body.fields, **body.extra_fields})
+    return RunRecord.of(run)
+
+
+def _statuses(values: list[str]) -> list[RunStatus]:
+    names = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    valid = {s.value for s in RunStatus}
+    bad = [n for n in names if n not in valid]
+    if bad:
+        raise InvalidRequest(
+            [
+                FieldError("status", f"unknown status {b!r}; one of {', '.join(sorted(valid))}")
+                for b in bad
+            ]
+        )
+    return [RunStatus(n) for n in names]
+
+
+@router.get("", responses=ERRORS)
+def list_runs(
+    service: ServiceDep,
+    status: Annotated[list[str], Query(description="Filter: one or more statuses")] = [],  # noqa: B006
+    task_id: Annotated[str | None, Query(alias="taskId")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
+) -> RunPage:
+    """Runs, newest first, a page at a time."""
+    before: int | None = None
+    if cursor:
+        if not cursor.isdigit():
+            raise InvalidRequest([FieldError("cursor", "not a cursor this server returned")])
+        before = int(cursor)
+    runs, next_seq = service.repo.page(
+        statuses=_statuses(status), task_id=task_id, limit=limit, before_seq=before
+    )
+    return RunPage(
+        runs=[RunRecord.of(r) for r in runs],
+        next_cursor=str(next_seq) if next_seq is not None else None,
+    )
+
+
+@router.get("/{run_id}", responses=ERRORS)
+def get_run(run_id: str, service: ServiceDep) -> RunRecord:
+    return RunRecord.of(service.get(run_id))
+
+
+@router.post("/{run_id}/stop", responses=ERRORS)
+async def stop_run(run_id: str, service: ServiceDep) -> RunRecord:
+    """Stop a run: SIGTERM to its process group, SIGKILL after the grace period. Idempotent."""
+    return RunRecord.of(await run_in_threadpool(service.stop, run_id))
+
+
+@router.get("/{run_id}/logs", responses=ERRORS)
+def get_logs(
+    run_id: str,
+    service: ServiceDep,
+    offset: Annotated[int, Query(ge=0, description="Byte offset to read from")] = 0,
+    limit: Annotated[int, Query(ge=1, le=4 << 20, description="Most bytes to return")] = 256 << 10,
+) -> LogPage:
+    """The run's full output, a page at a time; pages end at line boundaries when they can."""
+    run = service.get(run_id)
+    page = read_log_page(service.settings.runs_dir / run.id / "output.log", offset, limit)
+    return LogPage(
+        run_id=run.id,
+        offset=offset,
+        next_offset=page.next_offset,
+        size=page.size,
+        text=page.text,
+        complete=run.status.is_terminal and page.next_offset >= page.size,
+    )
+
+
+@router.get("/{run_id}/metrics", responses=ERRORS)
+def get_metrics(run_id: str, service: ServiceDep) -> MetricsResponse:
+    """Every metric the trainer reported, as a time series per name."""
+    run = service.get(run_id)
+    series = service.repo.metrics(run.id)
+    return MetricsResponse(
+        run_id=run.id,
+        series={
+            name: [MetricPointOut(step=p.step, value=p.value, time=p.recorded_at) for p in points]
+            for name, points in series.items()
+        },
+    )

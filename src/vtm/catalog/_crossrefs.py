@@ -1,0 +1,95 @@
+"""Checks that span several parts of a schema-valid catalog.
+
+Each problem carries the location of the key to blame, in the same form as pydantic's error
+locations, so the loader can turn it into a line of the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from vtm.catalog._runner import target_path, workdir_path
+from vtm.catalog.fields import coerce_value
+from vtm.catalog.models import Catalog, FieldSpec, Task
+
+Loc = tuple[str | int, ...]
+Problem = tuple[Loc, str]
+# argparse owns these; a field using one would break every trainer's command line.
+RESERVED_FLAGS = frozenset({"-h", "--help"})
+
+
+def _default_problems(fields: dict[str, FieldSpec], where: Loc) -> Iterator[Problem]:
+    for name, spec in fields.items():
+        if spec.default is None:
+            continue
+        try:
+            coerce_value(spec, spec.default)
+        except ValueError as exc:
+            yield (*where, name, "default"), f"invalid default: {exc}"
+
+
+def _field_origins(catalog: Catalog, task_id: str, task: Task) -> dict[str, tuple[FieldSpec, Loc]]:
+    base = catalog.base_task_types[task.base_task_type]
+    origins: dict[str, tuple[FieldSpec, Loc]] = {
+        name: (spec, ("baseTaskTypes", task.base_task_type, "fields", name))
+        for name, spec in base.fields.items()
+    }
+    for name, spec in task.extra_fields.items():
+        origins[name] = (spec, ("tasks", task_id, "extraFields", name))
+    return origins
+
+
+def _task_field_problems(catalog: Catalog, task_id: str, task: Task) -> Iterator[Problem]:
+    yield from _default_problems(task.extra_fields, ("tasks", task_id, "extraFields"))
+    origins = _field_origins(catalog, task_id, task)
+    for name, value in task.defaults.items():
+        where: Loc = ("tasks", task_id, "defaults", name)
+        if name not in origins:
+            yield where, f"no such field; this task's fields are: {', '.join(origins)}"
+            continue
+        try:
+            coerce_value(origins[name][0], value)
+        except ValueError as exc:
+            yield where, f"invalid default: {exc}"
+    owners: dict[str, str] = {}
+    for name, (spec, origin) in origins.items():
+        flag = spec.flag_for(name)
+        where = (*origin, "flag") if spec.flag else origin
+        if flag in RESERVED_FLAGS:
+            yield where, f"flag {flag} is reserved for the trainer's own help"
+        elif flag in owners:
+            yield where, f"flag {flag} of field {name!r} is also the flag of {owners[flag]!r}"
+        owners.setdefault(flag, name)
+
+
+def _runner_problems(root: Path, task_id: str, task: Task) -> Iterator[Problem]:
+    where: Loc = ("tasks", task_id, "runner")
+    try:
+        target_path(root, task.runner.target)
+    except ValueError as exc:
+        yield (*where, "target"), str(exc)
+    try:
+        workdir_path(root, task.runner.workdir)
+    except ValueError as exc:
+        yield (*where, "workdir"), str(exc)
+
+
+def reference_problems(catalog: Catalog, root: Path) -> list[Problem]:
+    """Unknown base types, bad defaults, clashing flags and missing or escaping scripts."""
+    problems: list[Problem] = []
+    for type_name, base in catalog.base_task_types.items():
+        problems += _default_problems(base.fields, ("baseTaskTypes", type_name, "fields"))
+    for task_id, task in catalog.tasks.items():
+        if task.base_task_type in catalog.base_task_types:
+            problems += _task_field_problems(catalog, task_id, task)
+        else:
+            known = ", ".join(catalog.base_task_types) or "none"
+            problems.append(
+                (
+                    ("tasks", task_id, "baseTaskType"),
+                    f"unknown base task type {task.base_task_type!r} (known: {known})",
+                )
+            )
+        problems += _runner_problems(root, task_id, task)
+    return problems

@@ -1,0 +1,217 @@
+"""Starting, queueing, stopping and recovering runs.
+
+The service decides *when* a run starts (concurrency limit, free GPUs) and hands each
+running run to a RunMonitor. It never waits on a trainer: the per-run supervisor owns it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from vtm.catalog import CatalogHolder, plan_launch, resolve_fields
+from vtm.errors import Conflict, FieldError, InvalidRequest, NotFound
+from vtm.runs.gpus import GpuPool
+from vtm.runs.ids import is_run_id, new_run_id
+from vtm.runs.monitor import MonitorContext, RunMonitor
+from vtm.settings import Settings
+from vtm.states import IllegalTransition, RunStatus
+from vtm.store import NewRun, RunData, RunRepository
+from vtm.store.records import utcnow
+from vtm.supervisor import LaunchSpec, RunDir, spawn_supervisor
+
+log = logging.getLogger(__name__)
+
+# Settings that must not leak into trainers: credentials of VTM itself.
+PRIVATE_ENV = ("VTM_TOKEN", "VTM_DATABASE_URL")
+
+Publisher = Callable[[str, RunData], None]
+
+
+class RunService:
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: CatalogHolder,
+        repo: RunRepository,
+        publish: Publisher,
+        gpus: GpuPool,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.repo = repo
+        self.gpus = gpus
+        self._publish = publish
+        self._lock = threading.RLock()
+        self._active: dict[str, RunMonitor] = {}
+        self._shutdown = threading.Event()
+        self._ctx = MonitorContext(
+            repo=repo,
+            runs_dir=settings.runs_dir,
+            interval=settings.tail_interval_seconds,
+            tail_lines=settings.log_tail_lines,
+            publish=publish,
+            finished=self._on_finished,
+            shutdown=self._shutdown,
+        )
+
+    # -- requests -------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> RunData:
+        if not is_run_id(run_id):
+            raise NotFound(f"unknown run {run_id!r}")
+        return self.repo.get(run_id)
+
+    def start(self, task_id: str, fields: Mapping[str, Any]) -> RunData:
+        loaded = self.catalog.require()
+        resolved = resolve_fields(loaded.catalog, task_id, fields)
+        plan = plan_launch(loaded, task_id, resolved)
+        if plan.gpus > len(self.gpus.all):
+            raise InvalidRequest(
+                [
+                    FieldError(
+                        "taskId",
+                        f"task {task_id!r} needs {plan.gpus} GPU(s); this server has "
+                        f"{len(self.gpus.all)} (VTM_GPUS)",
+                    )
+                ]
+            )
+        launch = {
+            "cwd": str(plan.cwd),
+            "env": dict(plan.env),
+            "timeoutSeconds": plan.timeout_seconds,
+            "gpus": plan.gpus,
+        }
+        run = self.repo.insert(
+            NewRun(
+                id=new_run_id(),
+                task_id=task_id,
+                fields=dict(resolved),
+                command=list(plan.argv),
+                launch=launch,
+            )
+        )
+        self._publish("run.created", run)
+        self.schedule()
+        return self.repo.get(run.id)
+
+    def stop(self, run_id: str) -> RunData:
+        """Stop a run: cancel it if queued, else ask its supervisor. Idempotent."""
+        run = self.get(run_id)
+        if run.status is RunStatus.QUEUED:
+            with self._lock:  # the scheduler cannot launch it while we cancel it
+                try:
+                    run = self.repo.transition(
+                        run_id,
+                        RunStatus.STOPPED,
+                        stop_requested=True,
+                        finished_at=utcnow(),
+                        error="stopped before it started",
+                    )
+                except (Conflict, IllegalTransition):
+                    run = self.repo.get(run_id)
+            if run.status is RunStatus.STOPPED:
+                self._publish("run.finished", run)
+                return run
+        if run.status.is_terminal:
+            return run
+        if not run.stop_requested:
+            run = self.repo.set_fields(run_id, stop_requested=True)
+            self._publish("run.updated", run)
+        with self._lock:
+            monitor = self._active.get(run_id)
+        if monitor is not None:
+            monitor.request_stop()
+        return run
+
+    # -- scheduling -------------------------------------------------------------------------
+
+    def schedule(self) -> None:
+        """Start queued runs, oldest first, while there is room and GPUs."""
+        if self._shutdown.is_set():
+            return
+        with self._lock:
+            for run in self.repo.queued():
+                if len(self._active) >= self.settings.max_concurrent_runs:
+                    return
+                gpus = self.gpus.acquire(int(run.launch.get("gpus", 0)))
+                if gpus is None:
+                    continue  # a smaller run may still fit
+                self._launch(run, gpus)
+
+    def _launch(self, run: RunData, gpus: list[int]) -> None:
+        run_dir = RunDir(self.settings.runs_dir / run.id)
+        tensorboard = self.settings.tensorboard_dir / run.id
+        env = {
+            **{str(k): str(v) for k, v in run.launch.get("env", {}).items()},
+            "VTM_RUN_ID": run.id,
+            "VTM_RUN_DIR": str(run_dir.path),
+            "VTM_TENSORBOARD_DIR": str(tensorboard),
+        }
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in gpus)
+        timeout = run.launch.get("timeoutSeconds")
+        spec = LaunchSpec(
+            run_id=run.id,
+            argv=list(run.command),
+            cwd=str(run.launch.get("cwd") or os.getcwd()),
+            env=env,
+            unset_env=list(PRIVATE_ENV),
+            timeout_seconds=float(timeout) if timeout is not None else None,
+            grace_seconds=self.settings.stop_grace_seconds,
+        )
+        try:
+            tensorboard.mkdir(parents=True, exist_ok=True)
+            popen: subprocess.Popen[bytes] | None = spawn_supervisor(run_dir, spec)
+        except OSError as exc:
+            self.gpus.release(gpus)
+            failed = self.repo.transition(
+                run.id, RunStatus.FAILED, finished_at=utcnow(), error=f"could not launch: {exc}"
+            )
+            self._publish("run.finished", failed)
+            return
+        started = self.repo.transition(run.id, RunStatus.RUNNING, started_at=utcnow(), gpus=gpus)
+        self._publish("run.updated", started)
+        self._watch(started, popen)
+
+    def _watch(self, run: RunData, popen: subprocess.Popen[bytes] | None) -> None:
+        monitor = RunMonitor(self._ctx, run, popen)
+        self._active[run.id] = monitor
+        monitor.start()
+
+    def _on_finished(self, run: RunData) -> None:
+        with self._lock:
+            self._active.pop(run.id, None)
+        self.gpus.release(run.gpus)
+        self.schedule()
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Pick up runs left by an earlier server: watch the running, start the queued.
+
+        Each monitor settles its run by what the run folder says (DESIGN §5): an exit
+        record finishes it, a held lock means it still runs, neither means it was lost.
+        """
+        with self._lock:
+            for run in self.repo.unfinished():
+                if run.status is RunStatus.RUNNING and run.id not in self._active:
+                    self.gpus.claim(run.gpus)
+                    self._watch(run, None)
+        self.schedule()
+
+    def active_count(self) -> int:
+        with self._lock:
+            return len(self._active)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop watching runs (they keep going; the next server picks them up)."""
+        self._shutdown.set()
+        with self._lock:
+            monitors = list(self._active.values())
+        for monitor in monitors:
+            monitor.join(timeout)

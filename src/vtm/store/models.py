@@ -1,0 +1,83 @@
+"""Tables of the metadata database (SQLAlchemy 2 declarative models)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets the wider type.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    # SQLAlchemy reads this mapping off the class.
+    type_annotation_map = {  # noqa: RUF012
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+
+    # seq orders runs (newest first) and is the pagination cursor; id is what people see.
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    task_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    fields: Mapped[dict[str, Any]]
+    command: Mapped[list[Any]]
+    # How to launch it (cwd, env, timeout, GPUs wanted): fixed when the run is accepted, so a
+    # queued run starts as it was asked for even if the catalog changes meanwhile.
+    launch: Mapped[dict[str, Any]]
+    progress: Mapped[dict[str, Any]]
+    meta: Mapped[dict[str, Any]]
+    mlflow_run_id: Mapped[str | None] = mapped_column(String(200))
+    log_tail: Mapped[list[Any]]
+    exit_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    # Where indexing of output.log has got to: byte offset, whether that offset starts a line.
+    log_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    at_line_start: Mapped[bool] = mapped_column(Boolean, default=True)
+    line_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    progress_count: Mapped[int] = mapped_column(Integer, default=0)
+    protocol_errors: Mapped[int] = mapped_column(Integer, default=0)
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    gpus: Mapped[list[Any]]
+
+    __table_args__ = (
+        Index("ix_runs_status_seq", "status", "seq"),
+        Index("ix_runs_task_seq", "task_id", "seq"),
+    )
+
+
+class MetricPointRow(Base):
+    __tablename__ = "metric_points"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(40), ForeignKey("runs.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    step: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    recorded_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_metric_points_run_name_step", "run_id", "name", "step"),)

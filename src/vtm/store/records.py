@@ -1,0 +1,79 @@
+"""Plain, immutable views of stored rows that the rest of VTM passes around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from vtm.states import RunStatus
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything VTM stores is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class NewRun:
+    id: str
+    task_id: str
+    fields: dict[str, Any]
+    command: list[str]
+    launch: dict[str, Any]
+    created_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class RunData:
+    seq: int
+    id: str
+    task_id: str
+    status: RunStatus
+    fields: dict[str, Any]
+    command: list[str]
+    launch: dict[str, Any]
+    progress: dict[str, Any]
+    meta: dict[str, Any]
+    mlflow_run_id: str | None
+    log_tail: list[str]
+    exit_code: int | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+    log_offset: int
+    at_line_start: bool
+    line_count: int
+    progress_count: int
+    protocol_errors: int
+    stop_requested: bool
+    gpus: list[int]
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    step: int
+    value: float
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class OutputBatch:
+    """What indexing one read of a run's output.log produced; applied in one transaction."""
+
+    expected_offset: int
+    consumed: int
+    lines: int
+    at_line_start: bool
+    tail: list[str]
+    protocol_errors: int = 0
+    progress: list[dict[str, Any]] = field(default_factory=list)
+    meta: list[dict[str, Any]] = field(default_factory=list)

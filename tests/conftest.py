@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support import Server, kill_everything_of, postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every test that touches the store runs against SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'vtm.db'}"
+        return
+    with postgres_database(f"vtm_test_{uuid.uuid4().hex[:12]}") as url:
+        yield url
+
+
+@pytest.fixture
+def vtm_home(tmp_path: Path) -> Iterator[Path]:
+    home = tmp_path / "home"
+    home.mkdir()
+    yield home
+    kill_everything_of(home)
+
+
+@pytest.fixture
+def server(vtm_home: Path, database_url: str) -> Iterator[Server]:
+    srv = Server(vtm_home, database_url).start()
+    yield srv
+    srv.stop()
+    srv.client.close()
