@@ -45,7 +45,7 @@ class Follower:
         self.progress = Progress(
             TextColumn("[bold]{task.fields[run_id]}[/] {task.fields[status]}"),
             BarColumn(),
-            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+            TextColumn("{task.fields[count]}"),
             TimeElapsedColumn(),
             TextColumn("{task.fields[metrics]}"),
             console=console,
@@ -61,6 +61,7 @@ class Follower:
             "run_id": run["id"],
             "status": run["status"],
             "metrics": metrics_text(progress),
+            "count": f"epoch {done}/{total}" if total is not None else "",
         }
         total_f = float(total) if isinstance(total, int | float) and total > 0 else None
         done_n = int(done) if isinstance(done, int | float) else 0
