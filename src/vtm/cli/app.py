@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -158,14 +159,34 @@ def list_runs(
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
-    """List runs, newest first."""
-    page = _api(lambda: _client(url, token).runs(status=status, task_id=task, limit=limit))
-    table = Table("id", "task", "status", "progress", "metrics", "created")
+    """List runs, newest first, with each task's primary metric."""
+    client = _client(url, token)
+    page = _api(lambda: client.runs(status=status, task_id=task, limit=limit))
+    primary = _primary_metrics(client)
+    table = Table(box=box.SIMPLE)
+    table.add_column("id", no_wrap=True, min_width=22)  # people copy it: never cut it
+    table.add_column("task", overflow="fold")
+    table.add_column("status", no_wrap=True, min_width=9)
+    table.add_column("epoch", no_wrap=True)
+    table.add_column("metric", overflow="fold")
+    table.add_column("created", no_wrap=True, min_width=11)
     for r in page["runs"]:
         p = r.get("progress") or {}
-        prog = f"{p.get('epoch', '-')}/{p.get('total_epochs', '-')}" if p else ""
-        table.add_row(r["id"], r["taskId"], r["status"], prog, metrics_text(p), r["createdAt"][:19])
+        epoch = f"{p['epoch']}/{p.get('total_epochs', '?')}" if "epoch" in p else ""
+        name = primary.get(r["taskId"])
+        metric = f"{name}={p[name]:.4g}" if name and isinstance(p.get(name), int | float) else ""
+        created = r["createdAt"][5:16].replace("T", " ")
+        table.add_row(r["id"], r["taskId"], r["status"], epoch, metric, created)
     console.print(table)
+
+
+def _primary_metrics(client: VtmClient) -> dict[str, str]:
+    """Task id → its primary metric's name, from the server's catalog."""
+    try:
+        tasks = client.catalog()["tasks"]
+    except (ApiError, Unreachable):
+        return {}
+    return {t["id"]: t["primaryMetric"]["name"] for t in tasks if t.get("primaryMetric")}
 
 
 @app.command()
