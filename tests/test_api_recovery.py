@@ -31,13 +31,19 @@ def test_kill9_server_with_five_runs_then_restart(
         server.wait_epoch(run_id, 3)
 
     server.kill9()
-    for run_id in runs:  # the runs go on without any server
+    finished_alone, still_going = runs[:2], runs[2:]
+    for run_id in finished_alone:  # these go on and end while no server is there
         (gates / run_id).touch()
-    for run_id in runs:
+    for run_id in finished_alone:
         wait_for((vtm_home / "runs" / run_id / "exit.json").exists, f"{run_id} to finish")
 
     again = Server(vtm_home, database_url).start()
     try:
+        for run_id in still_going:
+            run = again.run(run_id)
+            assert run["status"] == "running"
+            assert run["progress"]["epoch"] == 3
+            (gates / run_id).touch()  # ...and these resume under the new server
         for run_id in runs:
             done = again.wait_status(run_id)
             assert done["status"] == "completed", done
