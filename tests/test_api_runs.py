@@ -149,3 +149,30 @@ def test_logs_are_paged_in_full(server: Server) -> None:
     assert text.encode() == server.full_log(run["id"])
     numbered = [line for line in text.splitlines() if line.startswith("line ")]
     assert numbered == [f"line {i}" for i in range(1, 10001)]
+
+
+def test_date_filters(server: Server) -> None:
+    run = server.start_run(epochs=1)
+    server.wait_status(run["id"])
+    created = run["createdAt"]
+    params = {"createdAfter": created}
+    assert [r["id"] for r in server.client.get("/api/runs", params=params).json()["runs"]] == [
+        run["id"]
+    ]
+    before = server.client.get("/api/runs", params={"createdBefore": created}).json()["runs"]
+    assert before == []
+    bad = server.client.get("/api/runs", params={"createdAfter": "yesterday"})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["field"] == "createdAfter"
+
+
+def test_web_routes_and_unknown_api_paths(server: Server) -> None:
+    page = server.client.get("/runs/20260101-000000-abcdef")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    missing = server.client.get("/api/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    config = server.client.get("/api/config").json()
+    assert config["mlflowUiUrl"] is None
+    assert config["version"]

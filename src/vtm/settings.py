@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         default="auto",
         description="GPU indices VTM may hand out ('0,1'), 'none', or 'auto' to ask NVML.",
     )
+    mlflow_ui_url: str | None = Field(
+        default=None, description="MLflow tracking UI the web UI links runs to."
+    )
     log_tail_lines: int = Field(default=50, ge=1, le=1000)
     tail_interval_seconds: float = Field(
         default=0.02, gt=0, description="How often a running run's log is checked for output."

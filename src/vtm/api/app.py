@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from vtm import __version__
-from vtm.api import errors
+from vtm.api import errors, static
 from vtm.api.deps import require_token
-from vtm.api.routes import catalog, events, health, runs
+from vtm.api.routes import catalog, config, events, health, runs
 from vtm.api.runtime import Runtime
 from vtm.settings import Settings
 
@@ -40,4 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router, dependencies=secured)
     app.include_router(runs.router, dependencies=secured)
     app.include_router(events.router, dependencies=secured)
+    app.include_router(config.router, dependencies=secured)
+    static.install(app)  # last: its catch-all route must not shadow the API
     return app

@@ -160,3 +160,8 @@ class Health(ApiModel):
     database: str
     catalog: Literal["ok", "error"]
     active_runs: int
+
+
+class ServerConfig(ApiModel):
+    version: str
+    mlflow_ui_url: str | None = Field(description="Where run detail pages link MLflow runs.")

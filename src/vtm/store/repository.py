@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
@@ -108,6 +109,8 @@ class RunRepository:
         task_id: str | None = None,
         limit: int = 50,
         before_seq: int | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
     ) -> tuple[list[RunData], int | None]:
         """A page of runs, newest first, and the cursor of the next page (None at the end)."""
         query = select(RunRow).order_by(RunRow.seq.desc()).limit(limit + 1)
@@ -117,6 +120,10 @@ class RunRepository:
             query = query.where(RunRow.task_id == task_id)
         if before_seq is not None:
             query = query.where(RunRow.seq < before_seq)
+        if created_after is not None:
+            query = query.where(RunRow.created_at >= created_after)
+        if created_before is not None:
+            query = query.where(RunRow.created_at < created_before)
         with self._sessions() as session:
             rows = list(session.scalars(query))
         runs = [_to_data(r) for r in rows[:limit]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -62,6 +63,12 @@ def list_runs(
     task_id: Annotated[str | None, Query(alias="taskId")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
+    created_after: Annotated[
+        datetime | None, Query(alias="createdAfter", description="Only runs created at or after")
+    ] = None,
+    created_before: Annotated[
+        datetime | None, Query(alias="createdBefore", description="Only runs created before")
+    ] = None,
 ) -> RunPage:
     """Runs, newest first, a page at a time."""
     before: int | None = None
@@ -70,12 +77,24 @@ def list_runs(
             raise InvalidRequest([FieldError("cursor", "not a cursor this server returned")])
         before = int(cursor)
     runs, next_seq = service.repo.page(
-        statuses=_statuses(status), task_id=task_id, limit=limit, before_seq=before
+        statuses=_statuses(status),
+        task_id=task_id,
+        limit=limit,
+        before_seq=before,
+        created_after=_utc(created_after),
+        created_before=_utc(created_before),
     )
     return RunPage(
         runs=[RunRecord.of(r) for r in runs],
         next_cursor=str(next_seq) if next_seq is not None else None,
     )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # A date without a zone is taken as UTC, which is how every run time is stored.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 @router.get("/{run_id}", responses=ERRORS)
