@@ -7,7 +7,11 @@ STAMP := $(VENV)/.installed
 CATALOG ?= examples/training_catalog.yaml
 export VTM_HOME ?= $(CURDIR)/.vtm
 
-.PHONY: run test lint format typecheck unit bench services clean
+.PHONY: run test lint format typecheck unit bench services clean web web-test chromium
+
+WEB_DEPS := web/node_modules/.package-lock.json
+WEB_BUILD := src/vtm/web/index.html
+WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/package.json web/tsconfig*.json -type f 2>/dev/null)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,9 +19,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[examples,dev]'
 	@touch $(STAMP)
 
-## run: create the environment if needed and serve the sample catalog on http://127.0.0.1:8000
-run: $(STAMP)
+$(WEB_DEPS): web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+	@touch $(WEB_DEPS)
+
+# The UI is built into the Python package (src/vtm/web/), rebuilt when a source is newer.
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
+	npm --prefix web run build
+
+web: $(WEB_BUILD)
+
+## run: create the environment, build the UI if needed, serve the sample catalog on :8000
+run: $(STAMP) $(WEB_BUILD)
 	$(BIN)/vtm serve --catalog $(CATALOG)
+
+web-test: $(WEB_DEPS)
+	npm --prefix web run lint
+	npm --prefix web run check:api
+	npm --prefix web test
+
+## chromium: Debian's Chromium for the end-to-end tests (never a downloaded browser)
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 ## services: make sure the local PostgreSQL the tests use is up
 services:
@@ -38,11 +62,11 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) services
+unit: $(STAMP) $(WEB_BUILD) services chromium
 	$(BIN)/pytest
 
-## test: lint, type-check and the whole test suite (SQLite and PostgreSQL)
-test: lint typecheck unit
+## test: lint, type-check, the UI's tests and the whole test suite (SQLite and PostgreSQL)
+test: lint typecheck web-test unit
 
 ## bench: the benchmarks of docs/benchmarks.md, printed as a table
 bench: $(STAMP)

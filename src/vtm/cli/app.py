@@ -81,9 +81,7 @@ def serve(
     home: Annotated[Path | None, typer.Option(envvar="VTM_HOME", help="Data home.")] = None,
 ) -> None:
     """Run the VTM server (REST API, events, runs)."""
-    import uvicorn
-
-    from vtm.api.app import create_app
+    from vtm.api.server import serve as serve_app
     from vtm.settings import Settings
 
     overrides: dict[str, Any] = {"host": host, "port": port}
@@ -100,13 +98,7 @@ def serve(
         f"VTM {__version__}: catalog {settings.catalog}, data in {settings.home}, "
         f"http://{settings.host}:{settings.port}"
     )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        timeout_graceful_shutdown=3,
-    )
+    serve_app(settings)
 
 
 @app.command()

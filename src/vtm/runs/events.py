@@ -33,6 +33,9 @@ class Subscription:
         self._bus = bus
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
         self.overflowed = False
+        # Set when the server shuts down: the stream ends at once instead of holding the
+        # shutdown up, and clients reconnect to the next server straight away.
+        self.closed = asyncio.Event()
 
     def offer(self, event: Event) -> None:
         """Runs on the event loop. A subscriber too slow to keep up is told to resync."""
@@ -92,6 +95,13 @@ class EventBus:
             if oldest > seen + 1:
                 return sub, None
             return sub, missed
+
+    def close_all(self) -> None:
+        """End every open stream (server shutdown). Safe to call from a signal handler."""
+        with self._lock:
+            if self._loop is not None:
+                for sub in self._subscribers:
+                    self._loop.call_soon_threadsafe(sub.closed.set)
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:

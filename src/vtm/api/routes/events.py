@@ -25,29 +25,49 @@ def _wanted(event: Event, run_id: str | None) -> bool:
     return f'"id":"{run_id}"' in event.data
 
 
+async def _next(sub: Subscription) -> Event | None:
+    """The next event; None on a heartbeat timeout or when the server is closing."""
+    get = asyncio.ensure_future(sub.queue.get())
+    closing = asyncio.ensure_future(sub.closed.wait())
+    done, _ = await asyncio.wait(
+        {get, closing}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+    )
+    closing.cancel()
+    if get in done:
+        return get.result()
+    get.cancel()
+    return None
+
+
 async def _stream(
-    sub: Subscription, missed: list[Event] | None, run_id: str | None, boot: str
+    sub: Subscription,
+    missed: list[Event] | None,
+    run_id: str | None,
+    boot: str,
+    resumed: bool,
 ) -> AsyncIterator[bytes]:
     try:
         yield b"retry: 1000\n\n"
-        hello = json.dumps({"boot": boot, "replayed": missed is not None})
+        # replayed: whether this stream carries on exactly where the client's last one
+        # stopped; otherwise the client must refetch what it shows.
+        hello = json.dumps({"boot": boot, "replayed": resumed and missed is not None})
         yield f"event: hello\ndata: {hello}\n\n".encode()
         if missed is None:
             yield f"event: {RESYNC}\ndata: {{}}\n\n".encode()
-        for event in missed or []:
-            if _wanted(event, run_id):
-                yield event.encode()
+        for old in missed or []:
+            if _wanted(old, run_id):
+                yield old.encode()
         while True:
             if sub.overflowed:
                 yield f"event: {RESYNC}\ndata: {{}}\n\n".encode()
                 return
-            try:
-                event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
+            new = await _next(sub)
+            if sub.closed.is_set():
+                return
+            if new is None:
                 yield b": keep-alive\n\n"
-                continue
-            if _wanted(event, run_id):
-                yield event.encode()
+            elif _wanted(new, run_id):
+                yield new.encode()
     finally:
         sub.close()
 
@@ -65,7 +85,7 @@ async def events(
     missed; a `resync` event means refetch state instead."""
     sub, missed = runtime.bus.subscribe(last_event_id)
     return StreamingResponse(
-        _stream(sub, missed, run_id, runtime.bus.boot),
+        _stream(sub, missed, run_id, runtime.bus.boot, resumed=bool(last_event_id)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

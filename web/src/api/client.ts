@@ -1,0 +1,98 @@
+// The one place that talks HTTP to VTM: a typed openapi-fetch client over the generated schema,
+// with every failure turned into an ApiError (see errors.ts).
+import createClient from "openapi-fetch";
+import { HttpError, NetworkError, httpErrorOf } from "./errors";
+import type { paths } from "./schema";
+import { getToken } from "./token";
+import type { RunFilters, StartRunRequest } from "./types";
+
+export interface ApiOptions {
+  /** Origin of the VTM server; the page's own origin by default. */
+  baseUrl?: string;
+  /** Looked up on every call, so tests may stub globalThis.fetch after creation. */
+  fetch?: (request: Request) => Promise<Response>;
+  token?: () => string | null;
+}
+
+type Result<T> = { data?: T; error?: unknown; response: Response };
+
+function defaultBaseUrl(): string {
+  // openapi-fetch builds `new Request(url)`, which needs an absolute URL outside a browser.
+  return typeof window === "undefined" ? "http://localhost" : window.location.origin;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
+}
+
+async function call<T>(pending: Promise<Result<T>>): Promise<T> {
+  let result: Result<T>;
+  try {
+    result = await pending;
+  } catch (error) {
+    if (isAbort(error)) throw error; // TanStack Query cancelled it: not a failure
+    throw new NetworkError("the VTM server cannot be reached", { cause: error });
+  }
+  if (!result.response.ok) throw httpErrorOf(result.response, result.error);
+  if (result.data === undefined) {
+    throw new HttpError(result.response.status, "empty_response", "the server sent no body");
+  }
+  return result.data;
+}
+
+function runListQuery(filters: RunFilters) {
+  return {
+    status: filters.status?.length ? filters.status : undefined,
+    taskId: filters.taskId || undefined,
+    createdAfter: filters.createdAfter || undefined,
+    createdBefore: filters.createdBefore || undefined,
+    limit: filters.limit,
+    cursor: filters.cursor || undefined,
+  };
+}
+
+export function createApi(options: ApiOptions = {}) {
+  const token = options.token ?? getToken;
+  const fetcher = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+  const baseUrl = options.baseUrl ?? defaultBaseUrl();
+  const client = createClient<paths>({ baseUrl, fetch: fetcher });
+  client.use({
+    onRequest({ request }) {
+      const value = token();
+      if (value) request.headers.set("Authorization", `Bearer ${value}`);
+      return request;
+    },
+  });
+  const run = (id: string) => ({ path: { run_id: id } });
+
+  return {
+    getCatalog: (signal?: AbortSignal) => call(client.GET("/api/catalog", { signal })),
+    getConfig: (signal?: AbortSignal) => call(client.GET("/api/config", { signal })),
+    listRuns: (filters: RunFilters, signal?: AbortSignal) =>
+      call(client.GET("/api/runs", { params: { query: runListQuery(filters) }, signal })),
+    getRun: (id: string, signal?: AbortSignal) =>
+      call(client.GET("/api/runs/{run_id}", { params: run(id), signal })),
+    startRun: (body: StartRunRequest) => call(client.POST("/api/runs/start", { body })),
+    stopRun: (id: string) => call(client.POST("/api/runs/{run_id}/stop", { params: run(id) })),
+    getLogs: (id: string, offset: number, limit: number, signal?: AbortSignal) =>
+      call(
+        client.GET("/api/runs/{run_id}/logs", {
+          params: { ...run(id), query: { offset, limit } },
+          signal,
+        }),
+      ),
+    getMetrics: (id: string, signal?: AbortSignal) =>
+      call(client.GET("/api/runs/{run_id}/metrics", { params: run(id), signal })),
+    /** The SSE endpoint; EventSource cannot send headers, so the token rides in the query. */
+    eventsUrl: (): string => {
+      const url = new URL("/api/events", baseUrl);
+      const value = token();
+      if (value) url.searchParams.set("token", value);
+      return url.toString();
+    },
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+export const api: Api = createApi();

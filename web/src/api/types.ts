@@ -1,0 +1,40 @@
+// Friendly names for the generated wire types; the shapes themselves come from the server.
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type RunRecord = Schemas["RunRecord"];
+export type RunStatus = Schemas["RunStatus"];
+export type RunPage = Schemas["RunPage"];
+export type CatalogResponse = Schemas["CatalogResponse"];
+export type CatalogErrorInfo = Schemas["CatalogErrorOut"];
+export type Task = Schemas["TaskOut"];
+export type CatalogField = Schemas["FieldOut"];
+export type FieldType = Schemas["FieldType"];
+export type Scalar = NonNullable<CatalogField["default"]>;
+export type LogPage = Schemas["LogPage"];
+export type MetricsResponse = Schemas["MetricsResponse"];
+export type MetricPoint = Schemas["MetricPointOut"];
+export type ServerConfig = Schemas["ServerConfig"];
+export type ErrorBody = Schemas["ErrorBody"];
+export type FieldErrorInfo = Schemas["FieldErrorOut"];
+export type StartRunRequest = Schemas["StartRunRequest"];
+
+export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "running"];
+export const FINISHED_STATUSES: readonly RunStatus[] = ["completed", "failed", "stopped"];
+export const ALL_STATUSES: readonly RunStatus[] = [...ACTIVE_STATUSES, ...FINISHED_STATUSES];
+
+export function isActive(status: RunStatus): boolean {
+  return ACTIVE_STATUSES.includes(status);
+}
+
+/** What GET /api/runs can filter on; also the identity of a cached run list. */
+export interface RunFilters {
+  status?: RunStatus[];
+  taskId?: string;
+  /** ISO timestamps: created at or after / strictly before. */
+  createdAfter?: string;
+  createdBefore?: string;
+  limit?: number;
+  cursor?: string;
+}

@@ -1,0 +1,122 @@
+import { screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import { json, makeField, makeRun, makeTask, mockFetch, renderWithProviders } from "../test/fixtures";
+import { LaunchForm } from "./LaunchForm";
+
+const task = makeTask({
+  fields: [
+    makeField({
+      name: "epochs",
+      type: "int",
+      default: 5,
+      min: 1,
+      max: 100,
+      label: "Epochs",
+      help: "Full passes.",
+    }),
+    makeField({ name: "lr", type: "float", default: 0.001, min: 0, max: 10 }),
+    makeField({ name: "augment", type: "bool", default: false }),
+    makeField({ name: "optimizer", type: "choice", choices: ["adam", "sgd"], default: "adam" }),
+    makeField({ name: "tag", type: "string", default: "base" }),
+    makeField({ name: "data_dir", type: "path", required: true }),
+  ],
+});
+
+function renderForm(initial?: Record<string, unknown>) {
+  const onLaunched = vi.fn();
+  renderWithProviders(<LaunchForm task={task} initial={initial} onLaunched={onLaunched} />);
+  return { onLaunched, user: userEvent.setup() };
+}
+
+describe("LaunchForm", () => {
+  it("builds an input per field type with the catalog's defaults", () => {
+    renderForm();
+    const epochs = screen.getByTestId("field-epochs");
+    expect(epochs).toHaveAttribute("type", "number");
+    expect(epochs).toHaveAttribute("min", "1");
+    expect(epochs).toHaveAttribute("max", "100");
+    expect(epochs).toHaveValue(5);
+    expect(screen.getByLabelText(/Epochs/)).toBe(epochs);
+    expect(screen.getByTestId("field-lr")).toHaveAttribute("step", "any");
+    expect(screen.getByTestId("field-augment")).toHaveAttribute("type", "checkbox");
+    expect(screen.getByTestId("field-augment")).not.toBeChecked();
+    const optimizer = screen.getByTestId("field-optimizer");
+    expect(optimizer.tagName).toBe("SELECT");
+    expect(screen.getByRole("option", { name: "adam" })).toHaveProperty("selected", true);
+    expect(screen.getByTestId("field-tag")).toHaveValue("base");
+    expect(screen.getByTestId("field-data_dir")).toHaveAttribute("type", "text");
+    expect(screen.getByTestId("field-data_dir")).toBeRequired();
+  });
+
+  it("checks min/max and required fields before sending anything", async () => {
+    const fetch = mockFetch(() => json({}, 500));
+    const { user } = renderForm();
+    await user.clear(screen.getByTestId("field-epochs"));
+    await user.type(screen.getByTestId("field-epochs"), "0");
+    await user.click(screen.getByTestId("launch-submit"));
+    expect(screen.getByTestId("field-error-epochs")).toHaveTextContent("must be at least 1 (got 0)");
+    expect(screen.getByTestId("field-error-data_dir")).toHaveTextContent("required");
+    expect(screen.getByTestId("field-epochs")).toHaveAttribute("aria-invalid", "true");
+    expect(screen.getByTestId("field-epochs").getAttribute("aria-describedby")).toContain(
+      "field-error-epochs",
+    );
+    expect(screen.getByTestId("field-epochs")).toHaveFocus();
+    expect(fetch).not.toHaveBeenCalled();
+    // Editing a field clears its message.
+    await user.type(screen.getByTestId("field-epochs"), "5");
+    expect(screen.queryByTestId("field-error-epochs")).toBeNull();
+  });
+
+  it("shows the server's 422 messages beside the fields they name", async () => {
+    mockFetch(() =>
+      json(
+        {
+          error: {
+            code: "validation_failed",
+            message: "refused",
+            fields: [
+              { field: "lr", message: "must be at most 1 for sgd" },
+              { field: "fields.data_dir", message: "no such folder" },
+              { field: "gpus", message: "no GPU is free" },
+            ],
+          },
+        },
+        422,
+      ),
+    );
+    const { user, onLaunched } = renderForm();
+    await user.type(screen.getByTestId("field-data_dir"), "/nope");
+    await user.click(screen.getByTestId("launch-submit"));
+    expect(await screen.findByTestId("field-error-lr")).toHaveTextContent("must be at most 1 for sgd");
+    expect(screen.getByTestId("field-error-data_dir")).toHaveTextContent("no such folder");
+    expect(screen.queryByTestId("field-error-epochs")).toBeNull();
+    expect(screen.getByTestId("launch-error")).toHaveTextContent("gpus: no GPU is free");
+    expect(onLaunched).not.toHaveBeenCalled();
+  });
+
+  it("sends typed values and hands back the new run", async () => {
+    const run = makeRun({ id: "20261126-130000-bbbbbb" });
+    const fetch = mockFetch(() => json(run, 201));
+    const { user, onLaunched } = renderForm();
+    await user.type(screen.getByTestId("field-data_dir"), "/data");
+    await user.click(screen.getByTestId("field-augment"));
+    await user.selectOptions(screen.getByTestId("field-optimizer"), "sgd");
+    await user.click(screen.getByTestId("launch-submit"));
+    await waitFor(() => expect(onLaunched).toHaveBeenCalledWith(run));
+    const request = fetch.mock.calls[0]![0] as Request;
+    expect(new URL(request.url).pathname).toBe("/api/runs/start");
+    expect(await request.json()).toEqual({
+      taskId: "digits-cnn",
+      fields: { epochs: 5, lr: 0.001, augment: true, optimizer: "sgd", tag: "base", data_dir: "/data" },
+    });
+  });
+
+  it("opens pre-filled from an earlier run (re-run with changes)", () => {
+    renderForm({ epochs: 42, augment: true, optimizer: "sgd", tag: "again", data_dir: "/d" });
+    expect(screen.getByTestId("field-epochs")).toHaveValue(42);
+    expect(screen.getByTestId("field-augment")).toBeChecked();
+    expect(screen.getByTestId("field-optimizer")).toHaveValue("1");
+    expect(screen.getByTestId("field-tag")).toHaveValue("again");
+  });
+});

@@ -1,0 +1,63 @@
+import type { RunRecord, Task } from "../api/types";
+import { formatDuration, formatValue } from "../lib/format";
+import { primaryMetric } from "../lib/metrics";
+import { runDuration } from "../lib/progress";
+import { useNow } from "../lib/useNow";
+import { MlflowLink } from "./MlflowLink";
+import { ProgressBar } from "./ProgressBar";
+import { StatusTimeline } from "./StatusTimeline";
+
+/** Where the run stands: progress, timeline, outcome, and where else it is recorded. */
+export function RunSummary({ run, task }: { run: RunRecord; task: Task | undefined }) {
+  const now = useNow();
+  const metric = primaryMetric(run, task);
+  return (
+    <section aria-labelledby="summary-heading" className="card">
+      <h2 id="summary-heading">Status</h2>
+      <ProgressBar run={run} now={now} />
+      <StatusTimeline run={run} now={now} />
+      {run.error && (
+        <p className="notice notice-error" data-testid="run-error">
+          {run.error}
+        </p>
+      )}
+      <dl className="facts">
+        <div>
+          <dt>Exit code</dt>
+          <dd data-testid="run-exit-code">{run.exitCode ?? "—"}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(runDuration(run, now))}</dd>
+        </div>
+        {metric.name && (
+          <div>
+            <dt>{metric.name}</dt>
+            <dd data-testid="primary-metric">{metric.text}</dd>
+          </div>
+        )}
+        <div>
+          <dt>Device</dt>
+          <dd>{formatValue(run.progress.device)}</dd>
+        </div>
+        <div>
+          <dt>GPUs</dt>
+          <dd>{run.gpus.length ? run.gpus.join(", ") : "none"}</dd>
+        </div>
+        <div>
+          <dt>MLflow run</dt>
+          <dd>
+            <MlflowLink run={run} />
+          </dd>
+        </div>
+        <div>
+          <dt>Output lines</dt>
+          <dd>
+            {run.lineCount}
+            {run.protocolErrors > 0 && ` (${run.protocolErrors} malformed protocol lines)`}
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,45 @@
+import { Link, useParams } from "react-router";
+import { HttpError } from "../api/errors";
+import { useRun, useTaskMap } from "../api/queries";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { LogViewer } from "../components/LogViewer";
+import { MetricsPanel } from "../components/MetricsPanel";
+import { RunFields } from "../components/RunFields";
+import { RunHeader } from "../components/RunHeader";
+import { RunSummary } from "../components/RunSummary";
+import { useDocumentTitle } from "../lib/useDocumentTitle";
+
+export function RunPage() {
+  const { runId = "" } = useParams();
+  const query = useRun(runId);
+  const tasks = useTaskMap();
+  useDocumentTitle(`Run ${runId}`);
+
+  const run = query.data;
+  if (!run) {
+    if (query.error instanceof HttpError && query.error.isNotFound) {
+      return (
+        <p className="notice notice-error" role="alert">
+          There is no run <span className="mono">{runId}</span>. <Link to="/history">All runs</Link>
+        </p>
+      );
+    }
+    if (query.isError) return <ErrorNotice error={query.error} what="The run could not be loaded." />;
+    return <p className="muted">Loading…</p>;
+  }
+  const task = tasks.get(run.taskId);
+  return (
+    <>
+      <RunHeader run={run} task={task} />
+      <div className="detail-grid">
+        <RunSummary run={run} task={task} />
+        <RunFields run={run} />
+      </div>
+      <MetricsPanel runId={run.id} primary={task?.primaryMetric?.name ?? null} />
+      <section aria-labelledby="output-heading">
+        <h2 id="output-heading">Output</h2>
+        <LogViewer run={run} />
+      </section>
+    </>
+  );
+}
