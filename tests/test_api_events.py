@@ -109,3 +109,30 @@ def _boot(events: list[tuple[str, str, Any]]) -> str:
 
 def _boot_of(server: Server) -> str:
     return _boot(read_events(server, until="hello"))
+
+
+def test_a_stopping_server_ends_open_streams_at_once(vtm_home, database_url) -> None:
+    srv = Server(vtm_home, database_url).start()
+    opened = threading.Event()
+    ended = threading.Event()
+
+    def listen() -> None:
+        with (
+            httpx.Client(base_url=srv.url, timeout=60) as client,
+            client.stream("GET", "/api/events") as response,
+        ):
+            for line in response.iter_lines():
+                if line.startswith("event: hello"):
+                    opened.set()
+        ended.set()
+
+    thread = threading.Thread(target=listen)
+    thread.start()
+    assert opened.wait(30)
+    srv.stop()
+    srv.client.close()
+    thread.join(30)
+    assert ended.is_set()
+    # Uvicorn says this when it had to cancel a response that would not end by itself.
+    assert "timeout graceful shutdown exceeded" not in srv.log()
+    assert "Application shutdown complete" in srv.log()
