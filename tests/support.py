@@ -86,11 +86,19 @@ def kill_everything_of(home: Path) -> None:
 class Server:
     """`vtm serve` as a real process on loopback, restartable and killable."""
 
-    def __init__(self, home: Path, database_url: str, catalog: Path = TEST_CATALOG, **env: str):
+    def __init__(
+        self,
+        home: Path,
+        database_url: str,
+        catalog: Path = TEST_CATALOG,
+        port: int | None = None,
+        **env: str,
+    ):
+        """``port``: listen there (e.g. a killed server's, to come back at the same address)."""
         self.home = home
         self.catalog = catalog
         self.database_url = database_url
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_env = env
         self.proc: subprocess.Popen[bytes] | None = None

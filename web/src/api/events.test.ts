@@ -79,6 +79,23 @@ describe("the event stream feeds the query cache", () => {
     ]);
   });
 
+  it("keeps a pushed finish when a fetch sent before it is answered after it", async () => {
+    const run = makeRun({ status: "running", updatedAt: "2026-11-26T12:00:00Z" });
+    let answer: (page: RunPage) => void = () => {};
+    const queryFn = vi.fn(() => new Promise<RunPage>((resolve) => (answer = resolve)));
+    const observer = new QueryObserver(client, { queryKey: keys.runList(ACTIVE), queryFn });
+    const unsubscribe = observer.subscribe(() => {});
+    const source = connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queryFn).toHaveBeenCalledTimes(1); // in flight, holding the run as running
+    const finished = { ...run, status: "completed" as const, updatedAt: "2026-11-26T12:00:05Z" };
+    source.emit("run.finished", finished, "b-1");
+    answer({ runs: [run], nextCursor: null });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.getQueryData<RunPage>(keys.runList(ACTIVE))?.runs).toEqual([]);
+    unsubscribe();
+  });
+
   it("ignores a damaged event", () => {
     const source = connect();
     expect(() => source.emitRaw("run.updated", "{not json")).not.toThrow();

@@ -38,6 +38,8 @@ export interface RunEventStreamOptions {
 
 const OPEN = 1;
 const CLOSED = 2;
+const PUSHED_LIMIT = 500;
+const PUSHED_TTL_MS = 30_000;
 const RUN_EVENTS = ["run.created", "run.updated", "run.finished"] as const;
 
 function parseRun(data: string): RunRecord | null {
@@ -78,6 +80,13 @@ export class RunEventStream {
   /** The server boot and last event id seen, to tell whether a replay can be trusted. */
   private boot: string | null = null;
   private lastEventId = "";
+  /**
+   * Records the stream pushed lately. A fetch sent before an event but answered after it
+   * would put the older record back (a finished run shown running again), so each successful
+   * fetch of run data is followed by re-applying these; `newer` keeps whichever is newer.
+   */
+  private readonly pushed = new Map<string, { run: RunRecord; at: number }>();
+  private unsubscribeCache: (() => void) | null = null;
 
   constructor(
     private readonly client: QueryClient,
@@ -92,11 +101,27 @@ export class RunEventStream {
   };
 
   start(): void {
+    this.unsubscribeCache ??= this.client.getQueryCache().subscribe((event) => {
+      if (event.type !== "updated" || event.action.type !== "success" || event.action.manual) return;
+      if (event.query.queryKey[0] !== keys.runs[0]) return;
+      this.reapplyPushed();
+    });
     if (this.source || this.reconnectTimer) return;
     this.connect();
   }
 
+  private reapplyPushed(): void {
+    const horizon = Date.now() - PUSHED_TTL_MS;
+    for (const [id, { run, at }] of this.pushed) {
+      if (at < horizon) this.pushed.delete(id);
+      else applyRunRecord(this.client, run);
+    }
+  }
+
   stop(): void {
+    this.unsubscribeCache?.();
+    this.unsubscribeCache = null;
+    this.pushed.clear();
     this.source?.close();
     this.source = null;
     this.stopPolling();
@@ -154,6 +179,10 @@ export class RunEventStream {
         if (mine() && event.lastEventId) this.lastEventId = event.lastEventId;
         const run = mine() ? parseRun(event.data) : null;
         if (!run) return;
+        this.pushed.delete(run.id); // re-inserted last: the map's order is oldest first
+        this.pushed.set(run.id, { run, at: Date.now() });
+        const oldest = this.pushed.keys().next();
+        if (this.pushed.size > PUSHED_LIMIT && !oldest.done) this.pushed.delete(oldest.value);
         applyRunRecord(this.client, run);
         if (type !== "run.created") this.refreshMetrics(run.id, type === "run.finished");
       });
@@ -161,6 +190,8 @@ export class RunEventStream {
   }
 
   private onError(source: EventSourceLike): void {
+    // While the stream is down what the server answers is the truth; nothing pushed is newer.
+    this.pushed.clear();
     this.setState("polling-fallback");
     this.startPolling();
     if (source.readyState !== CLOSED) return; // the browser is already retrying

@@ -17,6 +17,8 @@ function cssVar(name: string, fallback: string): string {
   return value || fallback;
 }
 
+const STEP_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000];
+
 function options(props: Props, width: number): uPlot.Options {
   const axis = cssVar("--text-muted", "#666");
   const grid = cssVar("--border", "#ddd");
@@ -25,7 +27,8 @@ function options(props: Props, width: number): uPlot.Options {
     width,
     height: props.height ?? 220,
     scales: { x: { time: false } },
-    axes: [{ ...axisStyle, label: props.xLabel ?? "step" }, axisStyle],
+    // Steps are whole epochs: tick only at whole numbers, never 1.2, 1.4, …
+    axes: [{ ...axisStyle, label: props.xLabel ?? "step", incrs: STEP_INCREMENTS }, axisStyle],
     series: [
       { label: props.xLabel ?? "step" },
       ...props.series.map((s, i) => ({

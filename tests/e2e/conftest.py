@@ -1,0 +1,64 @@
+"""End-to-end fixtures: one Debian Chromium for the session, a fresh browser context per test.
+
+The browser is the system's Chromium (`make chromium` installs it), driven by Playwright; a
+browser is never downloaded. Each test gets a clean context (no cache, no storage) and one
+page; an uncaught exception in the page's JavaScript fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_support import DESKTOP, TRACK_FETCHES
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = os.environ.get("VTM_E2E_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Assertions poll up to this long: the slowest wait in these tests is a trainer's few epochs
+# on a machine shared with other work.
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: `make chromium` installs Debian's")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(15_000)
+    context.add_init_script(script=TRACK_FETCHES)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def gates(tmp_path: Path) -> Path:
+    """The folder the scripted trainer's gate files go in (`gate_dir`)."""
+    folder = tmp_path / "gates"
+    folder.mkdir()
+    return folder
