@@ -33,3 +33,9 @@ def server(vtm_home: Path, database_url: str) -> Iterator[Server]:
     yield srv
     srv.stop()
     srv.client.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop running in this
+    thread while its session-wide browser lives, and other tests start their own loops."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))

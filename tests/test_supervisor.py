@@ -6,6 +6,7 @@ import fcntl
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,8 +164,12 @@ def test_every_line_reaches_the_log_exactly_once(runs: Runs) -> None:
 def test_a_spare_supervisor_takes_the_next_run(runs: Runs, monkeypatch: pytest.MonkeyPatch) -> None:
     stop_spare()
     first = runs.start("ok")
-    second = runs.start("ok")
     assert last_argument(first) == str(first.dir.path)  # no spare yet: a cold start
+    deadline = time.monotonic() + 30  # the next spare starts a moment after a run does
+    while not spare.spare_ready():
+        assert time.monotonic() < deadline, "no spare supervisor became ready"
+        time.sleep(0.01)
+    second = runs.start("ok")
     assert last_argument(second) == "--spare"
     monkeypatch.setenv("VTM_TEST_CHANGED", "1")  # a spare started before this is stale
     third = runs.start("env", "VTM_TEST_CHANGED")

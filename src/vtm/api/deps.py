@@ -12,7 +12,8 @@ from vtm.catalog import CatalogHolder
 from vtm.runs.service import RunService
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are async: a sync one costs a thread-pool round trip on every request.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -20,11 +21,11 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_service(runtime: RuntimeDep) -> RunService:
+async def get_service(runtime: RuntimeDep) -> RunService:
     return runtime.service
 
 
-def get_catalog(runtime: RuntimeDep) -> CatalogHolder:
+async def get_catalog(runtime: RuntimeDep) -> CatalogHolder:
     return runtime.catalog
 
 
@@ -32,7 +33,7 @@ ServiceDep = Annotated[RunService, Depends(get_service)]
 CatalogDep = Annotated[CatalogHolder, Depends(get_catalog)]
 
 
-def require_token(request: Request, runtime: RuntimeDep) -> None:
+async def require_token(request: Request, runtime: RuntimeDep) -> None:
     """With VTM_TOKEN set, every API call must carry it (EventSource: ?token=)."""
     token = runtime.settings.token
     if token is None:

@@ -76,7 +76,7 @@ class RunMonitor(threading.Thread):
         next_probe = 0.0
         while not self.ctx.shutdown.is_set():
             if self._index(final=False):
-                continue  # more may be waiting: read again before sleeping
+                continue  # the read stopped at READ_LIMIT: the rest is waiting already
             if self._stop_wanted and not self._stop_sent:
                 self._stop_sent = request_stop(self.run_dir)
             now = time.monotonic()
@@ -114,7 +114,11 @@ class RunMonitor(threading.Thread):
         return self._file
 
     def _index(self, *, final: bool) -> bool:
-        """Index what is new in output.log; True if anything was consumed."""
+        """Index what is new in output.log; True if more was there than one read takes.
+
+        A chatty trainer is read once per interval, not as fast as it prints: one batch (one
+        transaction, one event) per interval is what keeps the server cheap under 10^6 lines.
+        """
         fh = self._open()
         if fh is None:
             return False
@@ -150,7 +154,7 @@ class RunMonitor(threading.Thread):
         self._at_line_start = run.at_line_start
         self._stalled_size = -1
         self.ctx.publish("run.updated", run)
-        return True
+        return more_after
 
     def _drain(self) -> None:
         while self._index(final=True):

@@ -86,18 +86,36 @@ class RunService:
             "timeoutSeconds": plan.timeout_seconds,
             "gpus": plan.gpus,
         }
-        run = self.repo.insert(
-            NewRun(
-                id=new_run_id(),
-                task_id=task_id,
-                fields=dict(resolved),
-                command=list(plan.argv),
-                launch=launch,
-            )
+        new = NewRun(
+            id=new_run_id(),
+            task_id=task_id,
+            fields=dict(resolved),
+            command=list(plan.argv),
+            launch=launch,
         )
-        self._publish("run.created", run)
-        self.schedule()
+        # Under the lock: the scheduler (a finishing run's thread) must not see the new row
+        # as queued and launch it while this request launches it too.
+        with self._lock:
+            run = self.repo.insert(new)
+            self._publish("run.created", run)
+            started = self._start_now(run)
+        if not started:
+            self.schedule()
         return self.repo.get(run.id)
+
+    def _start_now(self, run: RunData) -> bool:
+        """Launch a new run at once when there is room: the common case, kept off the queue
+        query so a run starts as soon as it is accepted. Called with the lock held.
+
+        With room to spare, anything still queued waits for GPUs; a run that needs none may
+        pass it, as ``schedule`` would let it.
+        """
+        if int(run.launch.get("gpus", 0)) or self._shutdown.is_set():
+            return False
+        if len(self._active) >= self.settings.max_concurrent_runs:
+            return False
+        self._launch(run, [])
+        return True
 
     def stop(self, run_id: str) -> RunData:
         """Stop a run: cancel it if queued, else ask its supervisor. Idempotent."""

@@ -71,10 +71,7 @@ def spawn_supervisor(run_dir: RunDir, spec: LaunchSpec) -> subprocess.Popen[byte
                 close_fds=True,
                 start_new_session=True,
             )
-    try:
-        spare.start_spare()
-    except OSError as exc:  # the run has started all the same; the next one starts cold
-        log.warning("cannot start a spare supervisor: %s", exc)
+    spare.start_spare_soon()
     return proc
 
 

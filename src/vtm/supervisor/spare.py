@@ -13,6 +13,7 @@ spare whose server dies reads end-of-file and exits.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SHIM_PATH = Path(__file__).with_name("shim.py")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,31 @@ def start_spare() -> None:
             start_new_session=True,  # as detached as a cold one: Ctrl-C must not reach it
         )
         _spare = _Spare(proc, dict(os.environ), os.getpid())
+
+
+# Long enough for the trainer just handed over to start: on 2 cores a new spare's own
+# interpreter start would otherwise compete with it.
+SPARE_DELAY_SECONDS = 0.2
+
+
+def start_spare_soon() -> None:
+    """Make the next spare ready a moment after a run started, off the caller's path."""
+    timer = threading.Timer(SPARE_DELAY_SECONDS, _start_spare_logged)
+    timer.daemon = True
+    timer.start()
+
+
+def spare_ready() -> bool:
+    """Whether a spare is waiting for the next run (tests and diagnostics)."""
+    with _lock:
+        return _spare is not None and _spare.proc.poll() is None
+
+
+def _start_spare_logged() -> None:
+    try:
+        start_spare()
+    except OSError as exc:  # the next run then starts cold: slower, not wrong
+        log.warning("cannot start a spare supervisor: %s", exc)
 
 
 def hand_over(run_dir: Path) -> subprocess.Popen[bytes] | None:
