@@ -57,7 +57,7 @@ def test_a_run_is_pushed_from_creation_to_its_end(server: Server) -> None:
 
     records = [r for r in result if r.get("id") == run["id"]]
     statuses = [r["status"] for r in records]
-    assert statuses[0] == "queued"
+    assert statuses[0] in ("queued", "running")  # launched at once when there is room
     assert "running" in statuses
     assert statuses[-1] == "completed"
     epochs = [r["progress"].get("epoch") for r in records if r["progress"]]

@@ -97,8 +97,9 @@ class RunService:
         # as queued and launch it while this request launches it too.
         with self._lock:
             run = self.repo.insert(new)
-            self._publish("run.created", run)
             started = self._start_now(run)
+            if not started:
+                self._publish("run.created", run)
         if not started:
             self.schedule()
         return self.repo.get(run.id)
@@ -114,7 +115,7 @@ class RunService:
             return False
         if len(self._active) >= self.settings.max_concurrent_runs:
             return False
-        self._launch(run, [])
+        self._launch(run, [], event="run.created")
         return True
 
     def stop(self, run_id: str) -> RunData:
@@ -161,7 +162,9 @@ class RunService:
                     continue  # a smaller run may still fit
                 self._launch(run, gpus)
 
-    def _launch(self, run: RunData, gpus: list[int]) -> None:
+    def _launch(self, run: RunData, gpus: list[int], event: str = "run.updated") -> None:
+        """Start ``run`` under a supervisor; ``event`` announces it (a run launched the moment
+        it was accepted is announced once, as created, after its trainer is on its way)."""
         run_dir = RunDir(self.settings.runs_dir / run.id)
         tensorboard = self.settings.tensorboard_dir / run.id
         env = {
@@ -190,10 +193,12 @@ class RunService:
             failed = self.repo.transition(
                 run.id, RunStatus.FAILED, finished_at=utcnow(), error=f"could not launch: {exc}"
             )
+            if event == "run.created":
+                self._publish(event, run)
             self._publish("run.finished", failed)
             return
         started = self.repo.transition(run.id, RunStatus.RUNNING, started_at=utcnow(), gpus=gpus)
-        self._publish("run.updated", started)
+        self._publish(event, started)
         self._watch(started, popen)
 
     def _watch(self, run: RunData, popen: subprocess.Popen[bytes] | None) -> None:
