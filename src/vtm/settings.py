@@ -45,7 +45,6 @@ class Settings(BaseSettings):
     token: SecretStr | None = Field(
         default=None, description="Bearer token the API requires; mandatory off loopback."
     )
-    url: str = Field(default="http://127.0.0.1:8000", description="Server URL the CLI talks to.")
     max_concurrent_runs: int = Field(default=2, ge=1)
     stop_grace_seconds: float = Field(default=10.0, ge=0)
     gpus: str = Field(

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vtm.errors import Conflict, NotFound
+from vtm.protocol import merge_tail
 from vtm.states import RunStatus, check_transition
 from vtm.store.models import MetricPointRow, RunRow
 from vtm.store.records import (
@@ -216,7 +217,7 @@ class RunRepository:
             for message in batch.meta:
                 meta.update(message)
             mlflow_run_id = meta.get("mlflow_run_id") or meta.get("mlflowRunId")
-            tail = (list(row.log_tail) + batch.tail)[-self._tail_lines :]
+            tail = merge_tail(list(row.log_tail), batch.tail, self._tail_lines)
             result = session.execute(
                 update(RunRow)
                 .where(RunRow.id == run_id, RunRow.log_offset == batch.expected_offset)
