@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -7,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from support import Server, kill_everything_of, postgres_database
+from vtm.settings import Settings
+
+# MLflow would otherwise try to send usage data from every test process and trainer.
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -25,6 +30,12 @@ def vtm_home(tmp_path: Path) -> Iterator[Path]:
     home.mkdir()
     yield home
     kill_everything_of(home)
+
+
+@pytest.fixture
+def mlflow_settings(vtm_home: Path) -> Settings:
+    """Settings whose embedded MLflow store (SQLite + local artifacts) lives in the test's home."""
+    return Settings(home=vtm_home, catalog=vtm_home / "training_catalog.yaml")
 
 
 @pytest.fixture

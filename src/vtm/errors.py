@@ -4,6 +4,7 @@ VtmError
 ├── NotFound            (404) unknown task, run or file
 ├── InvalidRequest      (422) a request that names bad values, one FieldError each
 ├── Conflict            (409) the request does not fit the run's current state
+├── UpstreamError       (502) a service VTM relies on (MLflow, the FTP registry) failed
 └── CatalogError        (the catalog file cannot be loaded; file, line and key named)
 """
 
@@ -24,6 +25,12 @@ class NotFound(VtmError):
 
 class Conflict(VtmError):
     code = "conflict"
+
+
+class UpstreamError(VtmError):
+    """MLflow or the FTP registry refused or could not be reached; the message names which."""
+
+    code = "upstream_failed"
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,29 @@ class Settings(BaseSettings):
         default="auto",
         description="GPU indices VTM may hand out ('0,1'), 'none', or 'auto' to ask NVML.",
     )
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description="External MLflow tracking URI; default: SQLite at $VTM_HOME/mlflow/mlflow.db.",
+    )
     mlflow_ui_url: str | None = Field(
-        default=None, description="MLflow tracking UI the web UI links runs to."
+        default=None,
+        description="MLflow UI the web UI links runs to; set by --mlflow-server when unset.",
+    )
+    mlflow_server: bool = Field(
+        default=False, description="Start an `mlflow server` over the embedded store."
+    )
+    mlflow_port: int = Field(default=5000, ge=0, le=65535)
+    tensorboard_url: str | None = Field(
+        default=None,
+        description="TensorBoard the web UI links runs to; set by --tensorboard when unset.",
+    )
+    tensorboard_server: bool = Field(
+        default=False, description="Start `tensorboard` over $VTM_HOME/tensorboard."
+    )
+    tensorboard_port: int = Field(default=6006, ge=0, le=65535)
+    ftp_url: SecretStr | None = Field(
+        default=None,
+        description="FTP model registry for publish: ftp://user:password@host:port/path.",
     )
     log_tail_lines: int = Field(default=50, ge=1, le=1000)
     tail_interval_seconds: float = Field(
@@ -68,6 +89,24 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'vtm.db'}"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.home / "mlflow"
+
+    @property
+    def mlflow_embedded(self) -> bool:
+        """True when VTM owns the tracking store (no external URI was given)."""
+        return self.mlflow_tracking_uri is None
+
+    @property
+    def effective_mlflow_tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifact_root(self) -> Path:
+        """Where experiments VTM creates keep their artifacts (embedded store only)."""
+        return self.mlflow_dir / "artifacts"
 
     @property
     def runs_dir(self) -> Path:

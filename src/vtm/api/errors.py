@@ -11,12 +11,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vtm.api.schemas import ErrorBody, ErrorDetail, FieldErrorOut
-from vtm.errors import CatalogError, Conflict, InvalidRequest, NotFound, VtmError
+from vtm.errors import CatalogError, Conflict, InvalidRequest, NotFound, UpstreamError, VtmError
 
 STATUS: dict[type[VtmError], int] = {
     NotFound: 404,
     InvalidRequest: 422,
     Conflict: 409,
+    UpstreamError: 502,
     CatalogError: 503,  # no catalog has loaded: nothing can be started until it is fixed
 }
 

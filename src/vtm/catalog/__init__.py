@@ -23,6 +23,7 @@ from vtm.catalog.models import (
     Runner,
     Scalar,
     Task,
+    TaskMlflow,
     parse_duration,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "Runner",
     "Scalar",
     "Task",
+    "TaskMlflow",
     "check_catalog",
     "effective_fields",
     "load_catalog",

@@ -151,6 +151,15 @@ class Resources(_Model):
     gpus: Annotated[int, Field(ge=0)] = 0
 
 
+class TaskMlflow(_Model):
+    experiment: str | None = Field(
+        default=None, description="MLflow experiment the task's runs log to; default: task id."
+    )
+    registered_model: str | None = Field(
+        default=None, description="Registry name `vtm publish` registers to; default: task id."
+    )
+
+
 class Task(_Model):
     title: str | None = None
     description: str | None = None
@@ -159,6 +168,7 @@ class Task(_Model):
     defaults: dict[str, Scalar] = Field(default_factory=dict)
     extra_fields: FieldMap = Field(default_factory=dict)
     resources: Resources = Field(default_factory=Resources)
+    mlflow: TaskMlflow = Field(default_factory=TaskMlflow)
 
 
 class Catalog(_Model):
@@ -168,3 +178,16 @@ class Catalog(_Model):
     # Pipelines (orchestrated by Airflow) arrive with the Airflow issue; accepted and kept
     # verbatim until then so a catalog written ahead of time still loads.
     pipelines: dict[str, Any] = Field(default_factory=dict)
+
+    def experiment_name(self, task_id: str) -> str:
+        """The MLflow experiment ``task_id``'s runs log to."""
+        return self.tasks[task_id].mlflow.experiment or task_id
+
+    def registered_model_name(self, task_id: str) -> str:
+        """The MLflow registry name ``task_id``'s published models go under."""
+        return self.tasks[task_id].mlflow.registered_model or task_id
+
+    def primary_metric(self, task_id: str) -> PrimaryMetric | None:
+        """The metric runs of ``task_id`` are ranked by, from its base task type."""
+        base = self.base_task_types.get(self.tasks[task_id].base_task_type)
+        return base.primary_metric if base else None

@@ -1,0 +1,1 @@
+"""Bridges to the services around VTM: MLflow, TensorBoard, the FTP model registry."""
