@@ -30,8 +30,9 @@ $(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
 web: $(WEB_BUILD)
 
 ## run: create the environment, build the UI if needed, serve the sample catalog on :8000
+##      with MLflow on :5000 and TensorBoard on :6006 beside it
 run: $(STAMP) $(WEB_BUILD)
-	$(BIN)/vtm serve --catalog $(CATALOG)
+	$(BIN)/vtm serve --catalog $(CATALOG) --mlflow-server --tensorboard
 
 web-test: $(WEB_DEPS)
 	npm --prefix web run lint

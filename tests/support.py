@@ -92,15 +92,18 @@ class Server:
         database_url: str,
         catalog: Path = TEST_CATALOG,
         port: int | None = None,
+        args: tuple[str, ...] = (),
         **env: str,
     ):
-        """``port``: listen there (e.g. a killed server's, to come back at the same address)."""
+        """``port``: listen there (e.g. a killed server's, to come back at the same address);
+        ``args``: more `vtm serve` options."""
         self.home = home
         self.catalog = catalog
         self.database_url = database_url
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_env = env
+        self.args = args
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = home / f"server-{self.port}.log"
         self.client = httpx.Client(base_url=self.url, timeout=30)
@@ -122,7 +125,7 @@ class Server:
         self.home.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "vtm", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "vtm", "serve", "--port", str(self.port), *self.args],
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,

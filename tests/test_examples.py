@@ -124,7 +124,12 @@ def primary_metric(task_id: str) -> str:
 def test_catalog_is_valid_version_1() -> None:
     catalog = Catalog.model_validate(CATALOG)
     assert catalog.version == 1
-    assert set(catalog.tasks) == {"digits-cnn", "shapes-segmentation", "plain-argparse"}
+    assert set(catalog.tasks) == {
+        "digits-cnn",
+        "shapes-segmentation",
+        "plain-argparse",
+        "digits-evaluate",
+    }
     for task_id, task in catalog.tasks.items():
         assert (EXAMPLES / task.runner.target).is_file(), task_id
 

@@ -27,6 +27,7 @@ def test_digits_cnn_runs_to_the_end_with_vtm_run_follow(vtm_home: Path, database
         assert run["status"] == "completed"
         assert run["progress"]["epoch"] == run["progress"]["total_epochs"] == 3
         assert run["progress"]["val_accuracy"] > 0.8
+        assert run["mlflowRunId"]  # it logged to the embedded MLflow store
         assert "val_accuracy" in srv.client.get(f"/api/runs/{run_id}/metrics").json()["series"]
         assert list((vtm_home / "tensorboard" / run_id).glob("events.out.tfevents.*"))
     finally:

@@ -8,7 +8,8 @@ The data is drawn with numpy at start (deterministic by ``--seed``; no files, no
 noisy grey images with one to three filled shapes, and the binary mask of those shapes. It
 follows the trainer contract: one command-line flag per catalog field, ``VTM_PROGRESS::`` lines
 on stdout (flushed), TensorBoard scalars in ``$VTM_TENSORBOARD_DIR``, the weights in
-``$VTM_RUN_DIR/model.pt``, exit code 0 on success.
+``$VTM_RUN_DIR/model.pt``, exit code 0 on success. With ``MLFLOW_TRACKING_URI`` set it also
+logs to MLflow (mlflow_tracking.py): params, per-epoch metrics, a history CSV and the model.
 """
 
 # The heavy imports (torch, ...) sit below the argument parsing on purpose, see parse_args.
@@ -74,81 +75,10 @@ import random
 
 import numpy as np
 import torch
+from mlflow_tracking import Tracking, tracked_run
+from shapes_task import TinySegNet, make_shapes
 from torch import nn
 from torch.nn import functional as F
-
-
-def make_shapes(n: int, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` images (n,1,size,size float32 in [0,1]) and their masks (same shape, 0/1).
-
-    Each image: a random grey background, one to three filled circles or rectangles of random
-    brightness (sometimes darker than the background, so a plain threshold is not enough), and
-    Gaussian noise. The mask is the union of the shapes.
-    """
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
-    images = np.empty((n, 1, size, size), dtype=np.float32)
-    masks = np.zeros((n, 1, size, size), dtype=np.float32)
-    for i in range(n):
-        background = rng.uniform(0.2, 0.6)
-        img = np.full((size, size), background, dtype=np.float32)
-        mask = np.zeros((size, size), dtype=bool)
-        for _ in range(rng.integers(1, 4)):
-            if rng.random() < 0.5:
-                cy, cx = rng.uniform(0, size, 2)
-                r = rng.uniform(size * 0.08, size * 0.25)
-                shape = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
-            else:
-                y0, x0 = rng.integers(0, size - 2, 2)
-                h, w = rng.integers(max(2, size // 8), max(3, size // 2), 2)
-                shape = (yy >= y0) & (yy < y0 + h) & (xx >= x0) & (xx < x0 + w)
-            # Keep a contrast of at least 0.25 against the background, up or down.
-            offset = rng.uniform(0.25, 0.4) * (1 if rng.random() < 0.7 else -1)
-            img[shape] = background + offset
-            mask |= shape
-        img += rng.normal(0, 0.08, img.shape).astype(np.float32)
-        images[i, 0] = np.clip(img, 0.0, 1.0)
-        masks[i, 0] = mask
-    return images, masks
-
-
-class TinySegNet(nn.Module):
-    """Conv encoder (two stride-2 steps down), conv-transpose decoder (two steps up).
-
-    U-Net-style skip connections hand the decoder the encoder's full- and half-resolution
-    features: the bottleneck alone knows *what* is there but has lost *where* the edges are.
-    """
-
-    def __init__(self, width: int = 16) -> None:
-        super().__init__()
-        self.down0 = _block(1, width)
-        self.down1 = _block(width, width * 2, stride=2)  # /2
-        self.down2 = _block(width * 2, width * 4, stride=2)  # /4
-        self.up1 = nn.ConvTranspose2d(width * 4, width * 2, 2, stride=2)  # back to /2
-        self.fuse1 = _block(width * 4, width * 2)
-        self.up0 = nn.ConvTranspose2d(width * 2, width, 2, stride=2)  # back to full size
-        self.fuse0 = _block(width * 2, width)
-        self.head = nn.Conv2d(width, 1, 1)  # one logit per pixel: foreground or not
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f0 = self.down0(x)
-        f1 = self.down1(f0)
-        f2 = self.down2(f1)
-        # Stride-2 convolutions round up, so a side that is not a multiple of 4 comes back a
-        # little larger from each conv-transpose: crop to the skip's size before joining.
-        u1 = self.up1(f2)[..., : f1.shape[-2], : f1.shape[-1]]
-        d1 = self.fuse1(torch.cat([u1, f1], dim=1))
-        u0 = self.up0(d1)[..., : f0.shape[-2], : f0.shape[-1]]
-        d0 = self.fuse0(torch.cat([u0, f0], dim=1))
-        out: torch.Tensor = self.head(d0)
-        return out
-
-
-def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
-        nn.BatchNorm2d(cout),
-        nn.ReLU(),
-    )
 
 
 def seed_everything(seed: int) -> None:
@@ -187,6 +117,12 @@ def evaluate(
 
 
 def main(args: argparse.Namespace) -> int:
+    # Logs to MLflow when VTM (or you) set MLFLOW_TRACKING_URI; runs standalone otherwise.
+    with tracked_run("shapes-segmentation", params=vars(args)) as tracking:
+        return train(args, tracking)
+
+
+def train(args: argparse.Namespace, tracking: Tracking | None) -> int:
     # A second thread cuts an epoch by ~25% (measured on 2 cores); past a few threads these
     # small convolutions gain little, and a shared machine loses from many.
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
@@ -253,6 +189,8 @@ def main(args: argparse.Namespace) -> int:
             device=str(device),
             lr=optimizer.param_groups[0]["lr"],
         )
+        if tracking is not None:
+            tracking.log_epoch(epoch, train_loss=train_loss, val_loss=val_loss, val_iou=val_iou)
         if writer is not None:
             writer.add_scalar("train_loss", train_loss, epoch)
             writer.add_scalar("val_loss", val_loss, epoch)
@@ -267,6 +205,10 @@ def main(args: argparse.Namespace) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), path)
         print(f"saved model to {path}", flush=True)
+    if tracking is not None:
+        tracking.log_history_csv()
+        uri = tracking.log_model(model, code_paths=[Path(__file__).with_name("shapes_task.py")])
+        print(f"logged model {uri} to MLflow run {tracking.run_id}", flush=True)
     print(f"done: val_iou={val_iou:.4f}", flush=True)
     return 0
 

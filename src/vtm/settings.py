@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         default=None,
         description="FTP model registry for publish: ftp://user:password@host:port/path.",
     )
+    airflow_url: str | None = Field(
+        default=None, description="Airflow's API server; the Pipelines page shows its DAG runs."
+    )
+    airflow_username: str | None = None
+    airflow_password: SecretStr | None = None
     log_tail_lines: int = Field(default=50, ge=1, le=1000)
     tail_interval_seconds: float = Field(
         default=0.02, gt=0, description="How often a running run's log is checked for output."

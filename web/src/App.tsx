@@ -6,6 +6,11 @@ import { Layout } from "./components/Layout";
 import { HistoryPage } from "./pages/HistoryPage";
 import { LaunchPage } from "./pages/LaunchPage";
 import { LivePage } from "./pages/LivePage";
+import { MlflowExperimentPage } from "./pages/MlflowExperimentPage";
+import { MlflowModelsPage } from "./pages/MlflowModelsPage";
+import { MlflowPage } from "./pages/MlflowPage";
+import { MlflowRunPage } from "./pages/MlflowRunPage";
+import { MlflowVtmRunPage } from "./pages/MlflowVtmRunPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunPage } from "./pages/RunPage";
 
@@ -18,6 +23,11 @@ export function AppRoutes() {
         <Route path="launch/:taskId" element={<LaunchPage />} />
         <Route path="runs/:runId" element={<RunPage />} />
         <Route path="history" element={<HistoryPage />} />
+        <Route path="mlflow" element={<MlflowPage />} />
+        <Route path="mlflow/experiments/:experimentId" element={<MlflowExperimentPage />} />
+        <Route path="mlflow/runs/:runId" element={<MlflowRunPage />} />
+        <Route path="mlflow/models" element={<MlflowModelsPage />} />
+        <Route path="mlflow/vtm/:vtmRunId" element={<MlflowVtmRunPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

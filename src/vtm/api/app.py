@@ -10,7 +10,10 @@ from fastapi import Depends, FastAPI
 from vtm import __version__
 from vtm.api import errors, static
 from vtm.api.deps import require_token
-from vtm.api.routes import catalog, config, events, health, runs
+from vtm.api.routes import catalog, config, events, health, pipelines, runs
+from vtm.api.routes import mlflow as mlflow_ops
+from vtm.api.routes import publish as model_publish
+from vtm.api.routes import report as quality_report
 from vtm.api.runtime import Runtime
 from vtm.settings import Settings
 
@@ -41,5 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(runs.router, dependencies=secured)
     app.include_router(events.router, dependencies=secured)
     app.include_router(config.router, dependencies=secured)
+    app.include_router(mlflow_ops.router, dependencies=secured)
+    app.include_router(quality_report.router, dependencies=secured)
+    app.include_router(model_publish.router, dependencies=secured)
+    app.include_router(pipelines.router, dependencies=secured)
     static.install(app)  # last: its catch-all route must not shadow the API
     return app

@@ -10,6 +10,9 @@ from sqlalchemy import Engine
 
 from vtm.api.schemas import RunRecord
 from vtm.catalog import CatalogHolder
+from vtm.integrations.mlflow.linker import MlflowLinker
+from vtm.integrations.mlflow.store import StoreInit
+from vtm.integrations.services import Services
 from vtm.runs.events import EventBus
 from vtm.runs.gpus import GpuPool, detect_gpus
 from vtm.runs.service import RunService
@@ -27,6 +30,9 @@ class Runtime:
     catalog: CatalogHolder
     bus: EventBus
     service: RunService
+    mlflow_store: StoreInit
+    services: Services
+    linker: MlflowLinker
     _watch_stop: asyncio.Event
     _watch_task: asyncio.Task[None] | None = None
 
@@ -45,13 +51,29 @@ class Runtime:
 
         repo = RunRepository(engine, tail_lines=settings.log_tail_lines)
         gpus = GpuPool(detect_gpus(settings.gpus))
-        service = RunService(settings, catalog, repo, publish, gpus)
-        return cls(settings, engine, catalog, bus, service, asyncio.Event())
+        mlflow_store = StoreInit(settings)
+        services = Services(settings, mlflow_store)  # refuses impossible settings first
+        linker = MlflowLinker(settings, repo, publish, mlflow_store)
+        service = RunService(settings, catalog, repo, publish, gpus, on_finished=linker.submit)
+        return cls(
+            settings,
+            engine,
+            catalog,
+            bus,
+            service,
+            mlflow_store=mlflow_store,
+            services=services,
+            linker=linker,
+            _watch_stop=asyncio.Event(),
+        )
 
     def start(self) -> None:
         self.bus.bind(asyncio.get_running_loop())
         self.catalog.add_listener(self._catalog_changed)
         self._watch_task = asyncio.create_task(self.catalog.watch(self._watch_stop))
+        # Both return at once: the MLflow store is created and the children probed in threads.
+        self.mlflow_store.start()
+        self.services.start()
         self.service.recover()
         start_spare()  # so that even the first run starts without an interpreter start-up
 
@@ -67,4 +89,6 @@ class Runtime:
             await self._watch_task
         await asyncio.to_thread(self.service.shutdown)
         await asyncio.to_thread(stop_spare)
+        await asyncio.to_thread(self.services.close)
+        await asyncio.to_thread(self.linker.close)
         self.engine.dispose()

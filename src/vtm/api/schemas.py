@@ -17,6 +17,32 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+class AirflowContext(ApiModel):
+    """The Airflow task try that started a run (sent by the vtm-airflow provider)."""
+
+    dag_id: str = Field(min_length=1, max_length=250)
+    run_id: str = Field(min_length=1, max_length=250, description="The DAG run's id.")
+    task_id: str = Field(min_length=1, max_length=250)
+    try_number: int = Field(ge=0)
+    map_index: int = -1
+    logical_date: str | None = None
+
+
+class RunOrigin(ApiModel):
+    kind: Literal["person", "airflow", "exec"]
+    airflow: AirflowContext | None = None
+    previous_try_run_id: str | None = Field(
+        default=None, description="The run of the previous try of the same Airflow task."
+    )
+    host: str | None = Field(default=None, description="Where `vtm exec` ran the trainer.")
+
+    @classmethod
+    def of(cls, origin: dict[str, Any]) -> RunOrigin:
+        if not origin:
+            return cls(kind="person")
+        return cls.model_validate(origin)
+
+
 class RunRecord(ApiModel):
     id: str
     task_id: str
@@ -37,6 +63,7 @@ class RunRecord(ApiModel):
     protocol_errors: int = Field(description="Protocol lines that could not be parsed.")
     gpus: list[int]
     updated_at: datetime
+    origin: RunOrigin
 
     @classmethod
     def of(cls, run: RunData) -> RunRecord:
@@ -60,6 +87,7 @@ class RunRecord(ApiModel):
             protocol_errors=run.protocol_errors,
             gpus=run.gpus,
             updated_at=run.updated_at,
+            origin=RunOrigin.of(run.origin),
         )
 
 
@@ -74,6 +102,9 @@ class StartRunRequest(ApiModel):
     task_id: str
     fields: dict[str, Any] = Field(default_factory=dict)
     extra_fields: dict[str, Any] = Field(default_factory=dict)
+    airflow: AirflowContext | None = Field(
+        default=None, description="Set by Airflow's VtmRunOperator: the task try starting it."
+    )
 
 
 class LogPage(ApiModel):
@@ -162,6 +193,21 @@ class Health(ApiModel):
     active_runs: int
 
 
+class ServiceOut(ApiModel):
+    """A child server `vtm serve` started (MLflow, TensorBoard) and how it is doing."""
+
+    name: str = Field(description="mlflow or tensorboard.")
+    url: str
+    state: Literal["starting", "ready", "failed", "stopped"]
+    error: str | None = Field(description="Why it failed, naming its log file.")
+
+
 class ServerConfig(ApiModel):
     version: str
     mlflow_ui_url: str | None = Field(description="Where run detail pages link MLflow runs.")
+    tensorboard_url: str | None = Field(
+        default=None, description="Where run detail pages link TensorBoard views."
+    )
+    services: list[ServiceOut] = Field(
+        default_factory=list, description="Child servers this server started, with their state."
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from vtm.catalog._pipeline_refs import pipeline_problems
 from vtm.catalog._runner import target_path, workdir_path
 from vtm.catalog.fields import coerce_value
 from vtm.catalog.models import Catalog, FieldSpec, Task
@@ -76,7 +77,8 @@ def _runner_problems(root: Path, task_id: str, task: Task) -> Iterator[Problem]:
 
 
 def reference_problems(catalog: Catalog, root: Path) -> list[Problem]:
-    """Unknown base types, bad defaults, clashing flags and missing or escaping scripts."""
+    """Unknown base types, bad defaults, clashing flags, missing or escaping scripts, and
+    pipelines naming unknown tasks, steps or fields, or steps depending on each other."""
     problems: list[Problem] = []
     for type_name, base in catalog.base_task_types.items():
         problems += _default_problems(base.fields, ("baseTaskTypes", type_name, "fields"))
@@ -92,4 +94,5 @@ def reference_problems(catalog: Catalog, root: Path) -> list[Problem]:
                 )
             )
         problems += _runner_problems(root, task_id, task)
+    problems += pipeline_problems(catalog)
     return problems

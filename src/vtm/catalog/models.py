@@ -14,21 +14,15 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from vtm.catalog._base import Scalar as Scalar
+from vtm.catalog._base import TaskId, _Model
+from vtm.catalog._base import parse_duration as parse_duration
+from vtm.catalog.pipelines import Pipeline, PipelineId
 
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 FLAG = re.compile(r"^-{1,2}[A-Za-z0-9][A-Za-z0-9_.-]*$")
-DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-
-Scalar = bool | int | float | str
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
-    )
 
 
 class FieldType(StrEnum):
@@ -83,15 +77,8 @@ def _field_name(name: str) -> str:
     return name
 
 
-def _task_id(task_id: str) -> str:
-    if not TASK_ID.match(task_id):
-        raise ValueError(f"{task_id!r} is not a valid task id (letters, digits, . _ -)")
-    return task_id
-
-
 # Validated as dict keys so that an error points at the offending key, not at its mapping.
 FieldName = Annotated[str, AfterValidator(_field_name)]
-TaskId = Annotated[str, AfterValidator(_task_id)]
 FieldMap = dict[FieldName, FieldSpec]
 
 
@@ -104,22 +91,6 @@ class BaseTaskType(_Model):
     description: str | None = None
     primary_metric: PrimaryMetric | None = None
     fields: FieldMap = Field(default_factory=dict)
-
-
-def parse_duration(value: float | int | str) -> float:
-    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"2h"`` or ``"1d"``."""
-    if isinstance(value, bool):
-        raise ValueError("a duration is a number of seconds or a string such as '30m'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        m = DURATION.match(value)
-        if not m:
-            raise ValueError(f"{value!r} is not a duration such as 90, '90s', '30m', '2h'")
-        seconds = float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2) or "s"]
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return seconds
 
 
 class Runner(_Model):
@@ -175,9 +146,8 @@ class Catalog(_Model):
     version: Literal[1]
     base_task_types: dict[str, BaseTaskType] = Field(default_factory=dict)
     tasks: dict[TaskId, Task] = Field(default_factory=dict)
-    # Pipelines (orchestrated by Airflow) arrive with the Airflow issue; accepted and kept
-    # verbatim until then so a catalog written ahead of time still loads.
-    pipelines: dict[str, Any] = Field(default_factory=dict)
+    # Multi-step flows that Apache Airflow schedules; VTM declares and validates them.
+    pipelines: dict[PipelineId, Pipeline] = Field(default_factory=dict)
 
     def experiment_name(self, task_id: str) -> str:
         """The MLflow experiment ``task_id``'s runs log to."""

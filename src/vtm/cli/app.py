@@ -16,6 +16,8 @@ from rich.table import Table
 from vtm import __version__
 from vtm.cli.client import ApiError, Unreachable, VtmClient
 from vtm.cli.follow import TERMINAL, exit_code_for, follow, metrics_text
+from vtm.cli.publish import publish
+from vtm.cli.report import report
 
 app = typer.Typer(
     help="VTM: start, watch and stop training runs defined in training_catalog.yaml.",
@@ -24,6 +26,8 @@ app = typer.Typer(
 )
 catalog_app = typer.Typer(help="Work with the training catalog.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+app.command("report")(report)
+app.command("publish")(publish)
 
 console = Console()
 err = Console(stderr=True)
@@ -79,9 +83,26 @@ def serve(
         Path | None, typer.Option(envvar="VTM_CATALOG", help="The training catalog file.")
     ] = None,
     home: Annotated[Path | None, typer.Option(envvar="VTM_HOME", help="Data home.")] = None,
+    mlflow_server: Annotated[
+        bool | None,
+        typer.Option(
+            "--mlflow-server/--no-mlflow-server",
+            help="Run `mlflow server` over the embedded store (default: VTM_MLFLOW_SERVER).",
+            show_default=False,
+        ),
+    ] = None,
+    tensorboard: Annotated[
+        bool | None,
+        typer.Option(
+            "--tensorboard/--no-tensorboard",
+            help="Run TensorBoard over the runs' event files (default: VTM_TENSORBOARD_SERVER).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the VTM server (REST API, events, runs)."""
     from vtm.api.server import serve as serve_app
+    from vtm.integrations.services import check_settings
     from vtm.settings import Settings
 
     overrides: dict[str, Any] = {"host": host, "port": port}
@@ -89,15 +110,24 @@ def serve(
         overrides["catalog"] = catalog
     if home is not None:
         overrides["home"] = home
+    if mlflow_server is not None:
+        overrides["mlflow_server"] = mlflow_server
+    if tensorboard is not None:
+        overrides["tensorboard_server"] = tensorboard
     settings = Settings(**overrides)
     try:
         settings.require_safe_binding()
+        check_settings(settings)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     console.print(
         f"VTM {__version__}: catalog {settings.catalog}, data in {settings.home}, "
         f"http://{settings.host}:{settings.port}"
     )
+    if settings.mlflow_server:
+        console.print(f"MLflow server: http://127.0.0.1:{settings.mlflow_port} (starting)")
+    if settings.tensorboard_server:
+        console.print(f"TensorBoard: http://127.0.0.1:{settings.tensorboard_port} (starting)")
     serve_app(settings)
 
 

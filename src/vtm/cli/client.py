@@ -112,6 +112,25 @@ class VtmClient:
         )
         return result
 
+    def report(self, fmt: str, since: str, task: str | None) -> str:
+        """The quality report as text: ``fmt`` is "json", "html" or "md"."""
+        path = "/api/report" if fmt == "json" else f"/api/report.{fmt}"
+        params = {"since": since, **({"task": task} if task else {})}
+        try:
+            response = self._http.get(path, params=params)
+        except httpx.TransportError as exc:
+            raise Unreachable(
+                f"no VTM server at {self.url} ({exc}); start one with `vtm serve`"
+            ) from exc
+        if response.status_code >= 400:
+            self._raise_for(response)
+        return response.text
+
+    def publish(self, body: dict[str, Any], timeout: float = 900.0) -> dict[str, Any]:
+        """POST /api/publish; the server uploads the model before it answers, hence the wait."""
+        result: dict[str, Any] = self._call("POST", "/api/publish", json=body, timeout=timeout)
+        return result
+
     def events(self, run_id: str | None = None, retry_for: float = 60.0) -> Iterator[SseEvent]:
         """The event stream, reconnecting (with Last-Event-ID) when the server restarts.
 

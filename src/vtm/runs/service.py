@@ -15,6 +15,8 @@ from typing import Any
 
 from vtm.catalog import CatalogHolder, plan_launch, resolve_fields
 from vtm.errors import Conflict, FieldError, InvalidRequest, NotFound
+from vtm.integrations.mlflow import trainer_env
+from vtm.integrations.mlflow.linker import EXPERIMENT_KEY, experiment_of
 from vtm.runs.gpus import GpuPool
 from vtm.runs.ids import is_run_id, new_run_id
 from vtm.runs.monitor import MonitorContext, RunMonitor
@@ -27,7 +29,7 @@ from vtm.supervisor import LaunchSpec, RunDir, spawn_supervisor
 log = logging.getLogger(__name__)
 
 # Settings that must not leak into trainers: credentials of VTM itself.
-PRIVATE_ENV = ("VTM_TOKEN", "VTM_DATABASE_URL")
+PRIVATE_ENV = ("VTM_TOKEN", "VTM_DATABASE_URL", "VTM_FTP_URL")
 
 Publisher = Callable[[str, RunData], None]
 
@@ -40,12 +42,15 @@ class RunService:
         repo: RunRepository,
         publish: Publisher,
         gpus: GpuPool,
+        on_finished: Callable[[RunData], None] | None = None,
     ) -> None:
+        """``on_finished``: called in the monitor's thread as each run ends; must not block."""
         self.settings = settings
         self.catalog = catalog
         self.repo = repo
         self.gpus = gpus
         self._publish = publish
+        self._on_finished_hook = on_finished
         self._lock = threading.RLock()
         self._active: dict[str, RunMonitor] = {}
         self._shutdown = threading.Event()
@@ -66,7 +71,11 @@ class RunService:
             raise NotFound(f"unknown run {run_id!r}")
         return self.repo.get(run_id)
 
-    def start(self, task_id: str, fields: Mapping[str, Any]) -> RunData:
+    def start(
+        self, task_id: str, fields: Mapping[str, Any], origin: Mapping[str, Any] | None = None
+    ) -> RunData:
+        """Validate, record and launch (or queue) a run. ``origin`` says where it came from;
+        an Airflow task's retry is linked to the run of its previous try."""
         loaded = self.catalog.require()
         resolved = resolve_fields(loaded.catalog, task_id, fields)
         plan = plan_launch(loaded, task_id, resolved)
@@ -85,6 +94,7 @@ class RunService:
             "env": dict(plan.env),
             "timeoutSeconds": plan.timeout_seconds,
             "gpus": plan.gpus,
+            EXPERIMENT_KEY: loaded.catalog.experiment_name(task_id),
         }
         new = NewRun(
             id=new_run_id(),
@@ -92,6 +102,7 @@ class RunService:
             fields=dict(resolved),
             command=list(plan.argv),
             launch=launch,
+            origin=self._linked_origin(task_id, origin),
         )
         # Under the lock: the scheduler (a finishing run's thread) must not see the new row
         # as queued and launch it while this request launches it too.
@@ -103,6 +114,14 @@ class RunService:
         if not started:
             self.schedule()
         return self.repo.get(run.id)
+
+    def _linked_origin(self, task_id: str, origin: Mapping[str, Any] | None) -> dict[str, Any]:
+        linked = dict(origin or {})
+        airflow = linked.get("airflow")
+        if airflow:
+            previous = self.repo.previous_try(task_id, airflow)
+            linked["previousTryRunId"] = previous.id if previous else None
+        return linked
 
     def _start_now(self, run: RunData) -> bool:
         """Launch a new run at once when there is room: the common case, kept off the queue
@@ -167,8 +186,10 @@ class RunService:
         it was accepted is announced once, as created, after its trainer is on its way)."""
         run_dir = RunDir(self.settings.runs_dir / run.id)
         tensorboard = self.settings.tensorboard_dir / run.id
+        # The catalog's env first; what VTM sets wins (linking depends on it).
         env = {
             **{str(k): str(v) for k, v in run.launch.get("env", {}).items()},
+            **trainer_env(self.settings, experiment_of(run)),
             "VTM_RUN_ID": run.id,
             "VTM_RUN_DIR": str(run_dir.path),
             "VTM_TENSORBOARD_DIR": str(tensorboard),
@@ -211,6 +232,8 @@ class RunService:
             self._active.pop(run.id, None)
         self.gpus.release(run.gpus)
         self.schedule()
+        if self._on_finished_hook is not None:
+            self._on_finished_hook(run)
 
     # -- life cycle -------------------------------------------------------------------------
 

@@ -48,6 +48,8 @@ class RunRow(Base):
     progress: Mapped[dict[str, Any]]
     meta: Mapped[dict[str, Any]]
     mlflow_run_id: Mapped[str | None] = mapped_column(String(200))
+    # Where the run came from (an Airflow task try, `vtm exec`); {} for a person's run.
+    origin: Mapped[dict[str, Any]] = mapped_column(default=dict)
     log_tail: Mapped[list[Any]]
     exit_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)

@@ -28,6 +28,7 @@ class NewRun:
     command: list[str]
     launch: dict[str, Any]
     created_at: datetime = field(default_factory=utcnow)
+    origin: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class RunData:
     protocol_errors: int
     stop_requested: bool
     gpus: list[int]
+    origin: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +53,7 @@ def _to_data(row: RunRow) -> RunData:
         protocol_errors=row.protocol_errors,
         stop_requested=row.stop_requested,
         gpus=list(row.gpus),
+        origin=dict(row.origin or {}),
     )
 
 
@@ -81,6 +82,7 @@ class RunRepository:
             fields=new.fields,
             command=new.command,
             launch=new.launch,
+            origin=new.origin,
             progress={},
             meta={},
             log_tail=[],
@@ -98,6 +100,39 @@ class RunRepository:
             session.add(row)
             session.flush()
             return _to_data(row)
+
+    def previous_try(
+        self, task_id: str, airflow: Mapping[str, Any], scan: int = 200
+    ) -> RunData | None:
+        """The run of the latest earlier try of the same Airflow task instance, if any.
+
+        Looked for among the task's newest ``scan`` runs: a retry follows its try closely.
+        """
+        key = ("dagId", "runId", "taskId", "mapIndex")
+        query = (
+            select(RunRow).where(RunRow.task_id == task_id).order_by(RunRow.seq.desc()).limit(scan)
+        )
+        with self._sessions() as session:
+            for row in session.scalars(query):
+                theirs = (row.origin or {}).get("airflow") or {}
+                if all(theirs.get(k) == airflow.get(k) for k in key) and int(
+                    theirs.get("tryNumber", 0)
+                ) < int(airflow.get("tryNumber", 0)):
+                    return _to_data(row)
+        return None
+
+    def airflow_runs(self, dag_id: str, scan: int = 500) -> dict[tuple[str, str], RunData]:
+        """The newest runs started by DAG ``dag_id``, keyed by (DAG run id, task id); the
+        latest try wins. Looked for among the ``scan`` newest runs."""
+        found: dict[tuple[str, str], RunData] = {}
+        query = select(RunRow).order_by(RunRow.seq.desc()).limit(scan)
+        with self._sessions() as session:
+            for row in session.scalars(query):
+                airflow = (row.origin or {}).get("airflow") or {}
+                if airflow.get("dagId") == dag_id:
+                    key = (str(airflow.get("runId")), str(airflow.get("taskId")))
+                    found.setdefault(key, _to_data(row))
+        return found
 
     def get(self, run_id: str) -> RunData:
         with self._sessions() as session:
@@ -259,3 +294,30 @@ class RunRepository:
                 point = MetricPoint(p.step, p.value, as_utc(p.recorded_at) or utcnow())
                 series.setdefault(p.name, []).append(point)
         return series
+
+    def last_metric_values(self, wanted: Mapping[str, str]) -> dict[str, float]:
+        """Each run's last reported point of one metric: ``{run id: metric name}`` in,
+        ``{run id: value}`` out (runs that reported none are left out). One query per metric
+        name and chunk of runs, not one per run: the quality report asks for hundreds."""
+        by_name: dict[str, list[str]] = {}
+        for run_id, name in wanted.items():
+            by_name.setdefault(name, []).append(run_id)
+        values: dict[str, float] = {}
+        with self._sessions() as session:
+            for name, run_ids in by_name.items():
+                for at in range(0, len(run_ids), 500):
+                    last = (
+                        select(func.max(MetricPointRow.id))
+                        .where(
+                            MetricPointRow.name == name,
+                            MetricPointRow.run_id.in_(run_ids[at : at + 500]),
+                        )
+                        .group_by(MetricPointRow.run_id)
+                    )
+                    rows = session.execute(
+                        select(MetricPointRow.run_id, MetricPointRow.value).where(
+                            MetricPointRow.id.in_(last)
+                        )
+                    )
+                    values.update((run_id, value) for run_id, value in rows)
+        return values

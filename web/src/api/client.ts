@@ -4,7 +4,7 @@ import createClient from "openapi-fetch";
 import { HttpError, NetworkError, httpErrorOf } from "./errors";
 import type { paths } from "./schema";
 import { getToken } from "./token";
-import type { RunFilters, StartRunRequest } from "./types";
+import type { ArtifactOwner, RunFilters, StartRunRequest } from "./types";
 
 export interface ApiOptions {
   /** Origin of the VTM server; the page's own origin by default. */
@@ -83,6 +83,71 @@ export function createApi(options: ApiOptions = {}) {
       ),
     getMetrics: (id: string, signal?: AbortSignal) =>
       call(client.GET("/api/runs/{run_id}/metrics", { params: run(id), signal })),
+    getMlflowStatus: (signal?: AbortSignal) => call(client.GET("/api/mlflow/status", { signal })),
+    listMlflowExperiments: (signal?: AbortSignal) => call(client.GET("/api/mlflow/experiments", { signal })),
+    listMlflowRuns: (experimentId: string, maxResults: number, signal?: AbortSignal) =>
+      call(
+        client.GET("/api/mlflow/experiments/{experiment_id}/runs", {
+          params: { path: { experiment_id: experimentId }, query: { maxResults } },
+          signal,
+        }),
+      ),
+    getMlflowRun: (runId: string, signal?: AbortSignal) =>
+      call(client.GET("/api/mlflow/runs/{run_id}", { params: run(runId), signal })),
+    getMetricHistory: (runId: string, key: string, signal?: AbortSignal) =>
+      call(
+        client.GET("/api/mlflow/runs/{run_id}/metric-history", {
+          params: { ...run(runId), query: { key } },
+          signal,
+        }),
+      ),
+    listArtifacts: (owner: ArtifactOwner, path: string, signal?: AbortSignal) =>
+      owner.kind === "run"
+        ? call(
+            client.GET("/api/mlflow/runs/{run_id}/artifacts", {
+              params: { ...run(owner.id), query: { path } },
+              signal,
+            }),
+          )
+        : call(
+            client.GET("/api/mlflow/logged-models/{model_id}/artifacts", {
+              params: { path: { model_id: owner.id }, query: { path } },
+              signal,
+            }),
+          ),
+    /** A file's bytes, fetched with the token header (for when a plain link cannot carry it). */
+    downloadArtifact: (owner: ArtifactOwner, path: string) =>
+      owner.kind === "run"
+        ? call(
+            client.GET("/api/mlflow/runs/{run_id}/artifacts/download", {
+              params: { ...run(owner.id), query: { path } },
+              parseAs: "blob",
+            }),
+          )
+        : call(
+            client.GET("/api/mlflow/logged-models/{model_id}/artifacts/download", {
+              params: { path: { model_id: owner.id }, query: { path } },
+              parseAs: "blob",
+            }),
+          ),
+    /** The download's address, for a plain link (no token in it: see downloadArtifact). */
+    artifactDownloadUrl: (owner: ArtifactOwner, path: string): string => {
+      const base = owner.kind === "run" ? "/api/mlflow/runs/" : "/api/mlflow/logged-models/";
+      const url = new URL(`${base}${encodeURIComponent(owner.id)}/artifacts/download`, baseUrl);
+      url.searchParams.set("path", path);
+      return url.toString();
+    },
+    compareMlflowRuns: (runIds: readonly string[], signal?: AbortSignal) =>
+      call(client.GET("/api/mlflow/compare", { params: { query: { runId: [...runIds] } }, signal })),
+    listRegisteredModels: (signal?: AbortSignal) =>
+      call(client.GET("/api/mlflow/registered-models", { signal })),
+    getLinkedMlflowRun: (vtmRunId: string, signal?: AbortSignal) =>
+      call(
+        client.GET("/api/mlflow/vtm-runs/{vtm_run_id}", {
+          params: { path: { vtm_run_id: vtmRunId } },
+          signal,
+        }),
+      ),
     /** The SSE endpoint; EventSource cannot send headers, so the token rides in the query. */
     eventsUrl: (): string => {
       const url = new URL("/api/events", baseUrl);

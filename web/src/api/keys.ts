@@ -1,5 +1,5 @@
 // Query keys in one place: events.ts and cache.ts find cached data by these prefixes.
-import type { RunFilters } from "./types";
+import type { ArtifactOwner, RunFilters } from "./types";
 
 /** Drops empty filter values so that equal filters give equal keys. */
 export function normalizeFilters(filters: RunFilters): RunFilters {
@@ -22,4 +22,16 @@ export const keys = {
   runList: (filters: RunFilters) => ["runs", "list", normalizeFilters(filters)] as const,
   run: (id: string) => ["runs", "detail", id] as const,
   metrics: (id: string) => ["runs", "metrics", id] as const,
+  /** Everything read from MLflow (the MLflow page's Refresh invalidates this prefix). */
+  mlflow: ["mlflow"] as const,
+  mlflowStatus: ["mlflow", "status"] as const,
+  mlflowExperiments: ["mlflow", "experiments"] as const,
+  mlflowRuns: (experimentId: string) => ["mlflow", "runs", experimentId] as const,
+  mlflowRun: (runId: string) => ["mlflow", "run", runId] as const,
+  mlflowHistory: (runId: string, key: string) => ["mlflow", "history", runId, key] as const,
+  mlflowArtifacts: (owner: ArtifactOwner, path: string) =>
+    ["mlflow", "artifacts", owner.kind, owner.id, path] as const,
+  mlflowCompare: (runIds: readonly string[]) => ["mlflow", "compare", ...runIds] as const,
+  mlflowModels: ["mlflow", "registered-models"] as const,
+  mlflowLinked: (vtmRunId: string) => ["mlflow", "vtm-run", vtmRunId] as const,
 };

@@ -191,10 +191,479 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mlflow/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Status
+         * @description Where the tracking store is (password hidden), its UI, and whether it answers now.
+         */
+        get: operations["get_status_api_mlflow_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Experiments
+         * @description Active experiments, most recently updated first.
+         */
+        get: operations["list_experiments_api_mlflow_experiments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/experiments/{experiment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Experiment */
+        get: operations["get_experiment_api_mlflow_experiments__experiment_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/experiments/{experiment_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Runs
+         * @description The experiment's runs with params, latest metrics and tags, newest first.
+         */
+        get: operations["list_runs_api_mlflow_experiments__experiment_id__runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description One run with the models it logged.
+         */
+        get: operations["get_run_api_mlflow_runs__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/runs/{run_id}/metric-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Metric History
+         * @description Every logged value of one metric, by step.
+         */
+        get: operations["get_metric_history_api_mlflow_runs__run_id__metric_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/runs/{run_id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Run Artifacts
+         * @description One folder of the run's artifacts.
+         */
+        get: operations["list_run_artifacts_api_mlflow_runs__run_id__artifacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/runs/{run_id}/artifacts/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Run Artifact
+         * @description One file of the run's artifacts, as an attachment.
+         */
+        get: operations["download_run_artifact_api_mlflow_runs__run_id__artifacts_download_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/logged-models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Logged Model */
+        get: operations["get_logged_model_api_mlflow_logged_models__model_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/logged-models/{model_id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Model Artifacts
+         * @description One folder of a logged model's files (MLmodel, weights, environment).
+         */
+        get: operations["list_model_artifacts_api_mlflow_logged_models__model_id__artifacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/logged-models/{model_id}/artifacts/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Model Artifact
+         * @description One file of a logged model, as an attachment.
+         */
+        get: operations["download_model_artifact_api_mlflow_logged_models__model_id__artifacts_download_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare Runs
+         * @description Params and latest metrics side by side; `differs` marks rows where the runs disagree.
+         */
+        get: operations["compare_runs_api_mlflow_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/registered-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Registered Models
+         * @description Registered models by name, each with its versions (newest first) and aliases.
+         */
+        get: operations["list_registered_models_api_mlflow_registered_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/registered-models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Registered Model */
+        get: operations["get_registered_model_api_mlflow_registered_models__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mlflow/vtm-runs/{vtm_run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Linked Run
+         * @description The MLflow run of a VTM run: the id its trainer reported, else the newest run tagged
+         *     ``vtm.run_id`` with it. 404 when the VTM run is unknown or has no MLflow run.
+         */
+        get: operations["get_linked_run_api_mlflow_vtm_runs__vtm_run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Report
+         * @description Per task: runs, success rate, failures and reasons, MTTR, duration p50/p95, best and
+         *     latest primary metric, manual interventions and the nightly success streak.
+         */
+        get: operations["get_report_api_report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/report.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Report Html
+         * @description The report as one HTML page with its charts inline; it opens offline.
+         */
+        get: operations["get_report_html_api_report_html_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/report.md": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Report Markdown
+         * @description The report as Markdown: the same numbers and tables, the trend as text.
+         */
+        get: operations["get_report_markdown_api_report_md_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish
+         * @description Choose the task's best completed run, register its model as a new version, upload the
+         *     files and model_card.json to the FTP registry (verified, renamed into place), then set the
+         *     alias. Publishing the same version again changes nothing (alreadyPublished).
+         */
+        post: operations["publish_api_publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pipelines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pipelines
+         * @description The pipelines section as VTM validated it; `vtm_airflow.dags_from_catalog(URL)` reads it.
+         */
+        get: operations["get_pipelines_api_pipelines_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pipelines/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pipelines Status
+         * @description Each pipeline's latest Airflow DAG runs (through Airflow's REST API v2).
+         */
+        get: operations["get_pipelines_status_api_pipelines_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AirflowContext
+         * @description The Airflow task try that started a run (sent by the vtm-airflow provider).
+         */
+        AirflowContext: {
+            /** Dagid */
+            dagId: string;
+            /**
+             * Runid
+             * @description The DAG run's id.
+             */
+            runId: string;
+            /** Taskid */
+            taskId: string;
+            /** Trynumber */
+            tryNumber: number;
+            /**
+             * Mapindex
+             * @default -1
+             */
+            mapIndex: number;
+            /** Logicaldate */
+            logicalDate?: string | null;
+        };
+        /** ArtifactEntry */
+        ArtifactEntry: {
+            /**
+             * Path
+             * @description Relative to the artifacts' root; the `path` to ask for.
+             */
+            path: string;
+            /** Name */
+            name: string;
+            /** Isdir */
+            isDir: boolean;
+            /**
+             * Size
+             * @description Bytes; none for folders.
+             */
+            size: number | null;
+        };
+        /** ArtifactListing */
+        ArtifactListing: {
+            /**
+             * Path
+             * @description The folder listed ('' is the root).
+             */
+            path: string;
+            /**
+             * Entries
+             * @description Folders first, then files, by name.
+             */
+            entries: components["schemas"]["ArtifactEntry"][];
+        };
         /** CatalogErrorOut */
         CatalogErrorOut: {
             /** Message */
@@ -221,6 +690,20 @@ export interface components {
             /** Tasks */
             tasks: components["schemas"]["TaskOut"][];
         };
+        /** CompareRow */
+        CompareRow: {
+            /** Key */
+            key: string;
+            /**
+             * Values
+             * @description By run id; null: not logged.
+             */
+            values: {
+                [key: string]: string | number | null;
+            };
+            /** Differs */
+            differs: boolean;
+        };
         /** ErrorBody */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -233,6 +716,30 @@ export interface components {
             message: string;
             /** Fields */
             fields?: components["schemas"]["FieldErrorOut"][];
+        };
+        /** ExperimentList */
+        ExperimentList: {
+            /** Experiments */
+            experiments: components["schemas"]["ExperimentOut"][];
+        };
+        /** ExperimentOut */
+        ExperimentOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Artifactlocation */
+            artifactLocation: string;
+            /** Lifecyclestage */
+            lifecycleStage: string;
+            /** Creationtime */
+            creationTime: string | null;
+            /** Lastupdatetime */
+            lastUpdateTime: string | null;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
         };
         /** FieldErrorOut */
         FieldErrorOut: {
@@ -268,6 +775,24 @@ export interface components {
          * @enum {string}
          */
         FieldType: "int" | "float" | "bool" | "string" | "choice" | "path";
+        /** FtpOut */
+        FtpOut: {
+            /**
+             * Url
+             * @description The FTP registry, password redacted.
+             */
+            url: string;
+            /**
+             * Folder
+             * @description The version's folder on the FTP server.
+             */
+            folder: string;
+            /**
+             * Files
+             * @description The model's files, then model_card.json.
+             */
+            files: components["schemas"]["PublishedFile"][];
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -292,6 +817,20 @@ export interface components {
             /** Activeruns */
             activeRuns: number;
         };
+        /** LinkedMlflowRun */
+        LinkedMlflowRun: {
+            /** Vtmrunid */
+            vtmRunId: string;
+            /** Mlflowrunid */
+            mlflowRunId: string;
+            /**
+             * Linkedby
+             * @description stored: the id VTM's store holds (the trainer's VTM_RUN_META); tag: the newest MLflow run tagged vtm.run_id with the VTM run's id.
+             * @enum {string}
+             */
+            linkedBy: "stored" | "tag";
+            run: components["schemas"]["MlflowRunOut"];
+        };
         /** LogPage */
         LogPage: {
             /** Runid */
@@ -312,6 +851,69 @@ export interface components {
              * @description The run has ended and this page reaches the end.
              */
             complete: boolean;
+        };
+        /** LoggedModelOut */
+        LoggedModelOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Experimentid */
+            experimentId: string;
+            /** Sourcerunid */
+            sourceRunId: string | null;
+            /** Modeluri */
+            modelUri: string;
+            /** Artifactlocation */
+            artifactLocation: string;
+            /** Status */
+            status: string;
+            /** Modeltype */
+            modelType: string | null;
+            /** Creationtime */
+            creationTime: string | null;
+            /** Lastupdatedtime */
+            lastUpdatedTime: string | null;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+        };
+        /** MetricHistory */
+        MetricHistory: {
+            /** Runid */
+            runId: string;
+            /** Key */
+            key: string;
+            /**
+             * Points
+             * @description Ordered by step.
+             */
+            points: components["schemas"]["MetricPoint"][];
+        };
+        /** MetricOut */
+        MetricOut: {
+            /** Name */
+            name: string;
+            /**
+             * Goal
+             * @enum {string}
+             */
+            goal: "max" | "min";
+            /** Value */
+            value: number;
+        };
+        /** MetricPoint */
+        MetricPoint: {
+            /** Step */
+            step: number;
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            /** Value */
+            value: number | null;
         };
         /** MetricPointOut */
         MetricPointOut: {
@@ -334,6 +936,198 @@ export interface components {
                 [key: string]: components["schemas"]["MetricPointOut"][];
             };
         };
+        /** MlflowRunDetail */
+        MlflowRunDetail: {
+            run: components["schemas"]["MlflowRunOut"];
+            /** Experimentname */
+            experimentName: string;
+            /**
+             * Loggedmodels
+             * @description Models the run logged (MLflow 3 keeps them beside the run's artifacts).
+             */
+            loggedModels: components["schemas"]["LoggedModelOut"][];
+        };
+        /** MlflowRunList */
+        MlflowRunList: {
+            experiment: components["schemas"]["ExperimentOut"];
+            /**
+             * Runs
+             * @description Newest first.
+             */
+            runs: components["schemas"]["MlflowRunOut"][];
+            /**
+             * Nextpagetoken
+             * @description pageToken of the next, older page.
+             */
+            nextPageToken: string | null;
+        };
+        /** MlflowRunOut */
+        MlflowRunOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** Experimentid */
+            experimentId: string;
+            /**
+             * Status
+             * @description RUNNING, SCHEDULED, FINISHED, FAILED or KILLED.
+             */
+            status: string;
+            /** Starttime */
+            startTime: string | null;
+            /** Endtime */
+            endTime: string | null;
+            /** Lifecyclestage */
+            lifecycleStage: string;
+            /** Artifacturi */
+            artifactUri: string | null;
+            /** Userid */
+            userId: string | null;
+            /** Params */
+            params: {
+                [key: string]: string;
+            };
+            /**
+             * Metrics
+             * @description The latest value of each metric.
+             */
+            metrics: {
+                [key: string]: number | null;
+            };
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /**
+             * Vtmrunid
+             * @description The VTM run, from the tag vtm.run_id.
+             */
+            vtmRunId: string | null;
+        };
+        /** MlflowStatusOut */
+        MlflowStatusOut: {
+            /**
+             * Trackinguri
+             * @description The tracking URI, any password replaced by ***.
+             */
+            trackingUri: string;
+            /**
+             * Embedded
+             * @description VTM's own store under $VTM_HOME/mlflow.
+             */
+            embedded: boolean;
+            /**
+             * Uiurl
+             * @description The MLflow UI, when one is known.
+             */
+            uiUrl: string | null;
+            /** Reachable */
+            reachable: boolean;
+            /**
+             * Error
+             * @description Why the store did not answer.
+             */
+            error: string | null;
+        };
+        /** ModelVersionOut */
+        ModelVersionOut: {
+            /** Version */
+            version: string;
+            /** Runid */
+            runId: string | null;
+            /** Source */
+            source: string | null;
+            /** Status */
+            status: string | null;
+            /** Creationtime */
+            creationTime: string | null;
+            /** Description */
+            description: string | null;
+            /** Aliases */
+            aliases: string[];
+        };
+        /** PipelineDagRun */
+        PipelineDagRun: {
+            /** Runid */
+            runId: string;
+            /** Logicaldate */
+            logicalDate: string | null;
+            /** State */
+            state: string;
+            /** Runtype */
+            runType: string | null;
+            /** Startdate */
+            startDate: string | null;
+            /** Enddate */
+            endDate: string | null;
+            /** Tasks */
+            tasks: components["schemas"]["PipelineTaskState"][];
+        };
+        /** PipelineStatus */
+        PipelineStatus: {
+            /** Pipelineid */
+            pipelineId: string;
+            /**
+             * Inairflow
+             * @description False when Airflow has no DAG of this id (yet).
+             */
+            inAirflow: boolean;
+            /** Dagruns */
+            dagRuns: components["schemas"]["PipelineDagRun"][];
+        };
+        /** PipelineTaskState */
+        PipelineTaskState: {
+            /** Taskid */
+            taskId: string;
+            /** State */
+            state: string | null;
+            /** Trynumber */
+            tryNumber: number;
+            /** Startdate */
+            startDate: string | null;
+            /** Enddate */
+            endDate: string | null;
+            /**
+             * Vtmrunid
+             * @description The VTM run this task try started, if any.
+             */
+            vtmRunId: string | null;
+        };
+        /** PipelinesResponse */
+        PipelinesResponse: {
+            /**
+             * Pipelines
+             * @description The catalog's pipelines as validated (durations in seconds).
+             */
+            pipelines: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /**
+             * Error
+             * @description Why no catalog is loaded, if so.
+             */
+            error?: string | null;
+        };
+        /** PipelinesStatusResponse */
+        PipelinesStatusResponse: {
+            /** Airflowurl */
+            airflowUrl: string | null;
+            /**
+             * Configured
+             * @description VTM_AIRFLOW_URL and credentials are set.
+             */
+            configured: boolean;
+            /**
+             * Error
+             * @description Why Airflow could not be read.
+             */
+            error?: string | null;
+            /** Pipelines */
+            pipelines: components["schemas"]["PipelineStatus"][];
+        };
         /** PrimaryMetricOut */
         PrimaryMetricOut: {
             /** Name */
@@ -343,6 +1137,385 @@ export interface components {
              * @enum {string}
              */
             goal: "max" | "min";
+        };
+        /** PublishBody */
+        PublishBody: {
+            /**
+             * Task
+             * @description Task id from the catalog.
+             */
+            task: string;
+            /**
+             * Metric
+             * @description Metric to rank runs by; default: the task's primary metric.
+             */
+            metric?: string | null;
+            /**
+             * Goal
+             * @description Whether higher or lower is better; default: the primary metric's goal.
+             */
+            goal?: ("max" | "min") | null;
+            /**
+             * Since
+             * @description Only runs finished in this window, e.g. "7d", "12h"; default: all runs.
+             */
+            since?: string | null;
+            /**
+             * Alias
+             * @description Registry alias to point at the version.
+             * @default champion
+             */
+            alias: string;
+        };
+        /** PublishResponse */
+        PublishResponse: {
+            /** Task */
+            task: string;
+            /** Vtmrunid */
+            vtmRunId: string;
+            /** Mlflowrunid */
+            mlflowRunId: string;
+            /** Modeluri */
+            modelUri: string;
+            metric: components["schemas"]["MetricOut"];
+            /** Registeredmodel */
+            registeredModel: string;
+            /** Version */
+            version: number;
+            /** Alias */
+            alias: string;
+            /**
+             * Alreadypublished
+             * @description True when this run's version was already registered, uploaded and aliased: nothing was changed.
+             */
+            alreadyPublished: boolean;
+            /** @description Null when VTM_FTP_URL is not set. */
+            ftp: components["schemas"]["FtpOut"] | null;
+            /** Notes */
+            notes: string[];
+        };
+        /** PublishedFile */
+        PublishedFile: {
+            /**
+             * Name
+             * @description Path inside the version folder.
+             */
+            name: string;
+            /** Size */
+            size: number;
+            /** Sha256 */
+            sha256: string;
+        };
+        /** QualityReport */
+        QualityReport: {
+            /**
+             * Generatedat
+             * Format: date-time
+             */
+            generatedAt: string;
+            /** Since */
+            since: string;
+            /**
+             * Windowstart
+             * Format: date-time
+             */
+            windowStart: string;
+            /**
+             * Windowend
+             * Format: date-time
+             */
+            windowEnd: string;
+            /**
+             * Task
+             * @description The task filter, if one was given.
+             */
+            task: string | null;
+            summary: components["schemas"]["ReportSummary"];
+            /** Tasks */
+            tasks: components["schemas"]["ReportTask"][];
+        };
+        /** RegisteredModelList */
+        RegisteredModelList: {
+            /** Models */
+            models: components["schemas"]["RegisteredModelOut"][];
+        };
+        /** RegisteredModelOut */
+        RegisteredModelOut: {
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /** Creationtime */
+            creationTime: string | null;
+            /** Lastupdatedtime */
+            lastUpdatedTime: string | null;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /**
+             * Aliases
+             * @description Alias → version.
+             */
+            aliases: {
+                [key: string]: string;
+            };
+            /**
+             * Versions
+             * @description Newest first.
+             */
+            versions: components["schemas"]["ModelVersionOut"][];
+        };
+        /** ReportDay */
+        ReportDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Completed */
+            completed: number;
+            /** Failed */
+            failed: number;
+            /** Stopped */
+            stopped: number;
+        };
+        /** ReportDurations */
+        ReportDurations: {
+            /**
+             * Count
+             * @description Finished runs that started.
+             */
+            count: number;
+            /** P50Seconds */
+            p50Seconds: number | null;
+            /** P95Seconds */
+            p95Seconds: number | null;
+        };
+        /** ReportFailure */
+        ReportFailure: {
+            /** Runid */
+            runId: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Finishedat */
+            finishedAt: string | null;
+            /** Exitcode */
+            exitCode: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "exit_code" | "timeout" | "signal" | "supervisor_lost" | "launch" | "other";
+            /** Reason */
+            reason: string;
+        };
+        /** ReportIncident */
+        ReportIncident: {
+            /**
+             * Startedat
+             * Format: date-time
+             * @description When the first failed run finished.
+             */
+            startedAt: string;
+            /** Firstfailedrunid */
+            firstFailedRunId: string;
+            /** Failedruns */
+            failedRuns: number;
+            /**
+             * Endedat
+             * @description When the recovering run finished.
+             */
+            endedAt: string | null;
+            /** Recoveredbyrunid */
+            recoveredByRunId: string | null;
+            /**
+             * Durationseconds
+             * @description Time to recover; null while open.
+             */
+            durationSeconds: number | null;
+            /** Open */
+            open: boolean;
+            /**
+             * Openforseconds
+             * @description How long an open incident has lasted.
+             */
+            openForSeconds: number | null;
+        };
+        /** ReportManual */
+        ReportManual: {
+            /**
+             * Stoppedbyhand
+             * @description Runs a person asked to stop.
+             */
+            stoppedByHand: string[];
+            /**
+             * Rerunbyhand
+             * @description Runs a person started after a failed or stopped run with the same fields.
+             */
+            rerunByHand: string[];
+            /** Total */
+            total: number;
+        };
+        /** ReportMetric */
+        ReportMetric: {
+            /** Name */
+            name: string;
+            /**
+             * Goal
+             * @enum {string}
+             */
+            goal: "max" | "min";
+            best: components["schemas"]["ReportMetricValue"] | null;
+            latest: components["schemas"]["ReportMetricValue"] | null;
+            /**
+             * Trend
+             * @description Completed runs with a value, oldest first.
+             */
+            trend: components["schemas"]["ReportMetricValue"][];
+        };
+        /** ReportMetricValue */
+        ReportMetricValue: {
+            /** Runid */
+            runId: string;
+            /**
+             * Finishedat
+             * Format: date-time
+             */
+            finishedAt: string;
+            /** Value */
+            value: number;
+        };
+        /** ReportOutcomes */
+        ReportOutcomes: {
+            /** Runs */
+            runs: number;
+            /** Completed */
+            completed: number;
+            /** Failed */
+            failed: number;
+            /** Stopped */
+            stopped: number;
+            /**
+             * Inprogress
+             * @description Queued or running when the report was made.
+             */
+            inProgress: number;
+            /**
+             * Successrate
+             * @description completed / (completed + failed); null when neither happened.
+             */
+            successRate: number | null;
+        };
+        /** ReportReasonCount */
+        ReportReasonCount: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "exit_code" | "timeout" | "signal" | "supervisor_lost" | "launch" | "other";
+            /** Reason */
+            reason: string;
+            /** Count */
+            count: number;
+        };
+        /** ReportStreak */
+        ReportStreak: {
+            /** Days */
+            days: number;
+            /**
+             * Latestday
+             * @description The latest UTC day with a finished run.
+             */
+            latestDay: string | null;
+        };
+        /** ReportSummary */
+        ReportSummary: {
+            /** Tasks */
+            tasks: number;
+            outcomes: components["schemas"]["ReportOutcomes"];
+            /**
+             * Mttrseconds
+             * @description Mean over every recovered incident.
+             */
+            mttrSeconds: number | null;
+            /** Incidentsrecovered */
+            incidentsRecovered: number;
+            /** Incidentsopen */
+            incidentsOpen: number;
+            /** Stoppedbyhand */
+            stoppedByHand: number;
+            /** Rerunbyhand */
+            rerunByHand: number;
+            /** Manualinterventions */
+            manualInterventions: number;
+            /**
+             * Days
+             * @description Finished runs per UTC day, all tasks.
+             */
+            days: components["schemas"]["ReportDay"][];
+        };
+        /** ReportTask */
+        ReportTask: {
+            /** Taskid */
+            taskId: string;
+            /** Title */
+            title: string | null;
+            /** Incatalog */
+            inCatalog: boolean;
+            outcomes: components["schemas"]["ReportOutcomes"];
+            /**
+             * Failures
+             * @description Newest first.
+             */
+            failures: components["schemas"]["ReportFailure"][];
+            /** Failurereasons */
+            failureReasons: components["schemas"]["ReportReasonCount"][];
+            /**
+             * Incidents
+             * @description Oldest first.
+             */
+            incidents: components["schemas"]["ReportIncident"][];
+            /** Mttrseconds */
+            mttrSeconds: number | null;
+            durations: components["schemas"]["ReportDurations"];
+            primaryMetric: components["schemas"]["ReportMetric"] | null;
+            manualInterventions: components["schemas"]["ReportManual"];
+            successStreak: components["schemas"]["ReportStreak"];
+        };
+        /** RunComparison */
+        RunComparison: {
+            /** Runs */
+            runs: components["schemas"]["MlflowRunOut"][];
+            /** Params */
+            params: components["schemas"]["CompareRow"][];
+            /**
+             * Metrics
+             * @description Latest values.
+             */
+            metrics: components["schemas"]["CompareRow"][];
+        };
+        /** RunOrigin */
+        RunOrigin: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "person" | "airflow" | "exec";
+            airflow?: components["schemas"]["AirflowContext"] | null;
+            /**
+             * Previoustryrunid
+             * @description The run of the previous try of the same Airflow task.
+             */
+            previousTryRunId?: string | null;
+            /**
+             * Host
+             * @description Where `vtm exec` ran the trainer.
+             */
+            host?: string | null;
         };
         /** RunPage */
         RunPage: {
@@ -414,6 +1587,7 @@ export interface components {
              * Format: date-time
              */
             updatedAt: string;
+            origin: components["schemas"]["RunOrigin"];
         };
         /**
          * RunStatus
@@ -429,6 +1603,39 @@ export interface components {
              * @description Where run detail pages link MLflow runs.
              */
             mlflowUiUrl: string | null;
+            /**
+             * Tensorboardurl
+             * @description Where run detail pages link TensorBoard views.
+             */
+            tensorboardUrl?: string | null;
+            /**
+             * Services
+             * @description Child servers this server started, with their state.
+             */
+            services?: components["schemas"]["ServiceOut"][];
+        };
+        /**
+         * ServiceOut
+         * @description A child server `vtm serve` started (MLflow, TensorBoard) and how it is doing.
+         */
+        ServiceOut: {
+            /**
+             * Name
+             * @description mlflow or tensorboard.
+             */
+            name: string;
+            /** Url */
+            url: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "starting" | "ready" | "failed" | "stopped";
+            /**
+             * Error
+             * @description Why it failed, naming its log file.
+             */
+            error: string | null;
         };
         /** StartRunRequest */
         StartRunRequest: {
@@ -442,6 +1649,8 @@ export interface components {
             extraFields?: {
                 [key: string]: unknown;
             };
+            /** @description Set by Airflow's VtmRunOperator: the task try starting it. */
+            airflow?: components["schemas"]["AirflowContext"] | null;
         };
         /** TaskOut */
         TaskOut: {
@@ -825,6 +2034,961 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServerConfig"];
+                };
+            };
+        };
+    };
+    get_status_api_mlflow_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MlflowStatusOut"];
+                };
+            };
+        };
+    };
+    list_experiments_api_mlflow_experiments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentList"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_experiment_api_mlflow_experiments__experiment_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                experiment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentOut"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_runs_api_mlflow_experiments__experiment_id__runs_get: {
+        parameters: {
+            query?: {
+                maxResults?: number;
+                /** @description nextPageToken of the previous page */
+                pageToken?: string | null;
+            };
+            header?: never;
+            path: {
+                experiment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MlflowRunList"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_run_api_mlflow_runs__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MlflowRunDetail"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_metric_history_api_mlflow_runs__run_id__metric_history_get: {
+        parameters: {
+            query: {
+                /** @description The metric's name ('/' allowed) */
+                key: string;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricHistory"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_run_artifacts_api_mlflow_runs__run_id__artifacts_get: {
+        parameters: {
+            query?: {
+                /** @description Relative path inside the artifacts; '' is the root. No '..'. */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactListing"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_run_artifact_api_mlflow_runs__run_id__artifacts_download_get: {
+        parameters: {
+            query: {
+                /** @description Relative path inside the artifacts; '' is the root. No '..'. */
+                path: string;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_logged_model_api_mlflow_logged_models__model_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoggedModelOut"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_model_artifacts_api_mlflow_logged_models__model_id__artifacts_get: {
+        parameters: {
+            query?: {
+                /** @description Relative path inside the artifacts; '' is the root. No '..'. */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactListing"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_model_artifact_api_mlflow_logged_models__model_id__artifacts_download_get: {
+        parameters: {
+            query: {
+                /** @description Relative path inside the artifacts; '' is the root. No '..'. */
+                path: string;
+            };
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    compare_runs_api_mlflow_compare_get: {
+        parameters: {
+            query: {
+                /** @description 2 to 10 MLflow run ids */
+                runId: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunComparison"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_registered_models_api_mlflow_registered_models_get: {
+        parameters: {
+            query?: {
+                maxResults?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredModelList"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_registered_model_api_mlflow_registered_models__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredModelOut"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_linked_run_api_mlflow_vtm_runs__vtm_run_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vtm_run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkedMlflowRun"];
+                };
+            };
+            /** @description No such experiment, run, model, metric or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad parameters, e.g. a path out of the artifacts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow failed or cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_report_api_report_get: {
+        parameters: {
+            query?: {
+                /** @description How far back runs are reported, by creation: "7d", "12h", "90m", "3600". */
+                since?: string;
+                /** @description Only this task. A catalog task without runs is reported with none. */
+                task?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityReport"];
+                };
+            };
+            /** @description The task is neither in the catalog nor has runs */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bad `since` duration */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_report_html_api_report_html_get: {
+        parameters: {
+            query?: {
+                /** @description How far back runs are reported, by creation: "7d", "12h", "90m", "3600". */
+                since?: string;
+                /** @description Only this task. A catalog task without runs is reported with none. */
+                task?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The task is neither in the catalog nor has runs */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bad `since` duration */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_report_markdown_api_report_md_get: {
+        parameters: {
+            query?: {
+                /** @description How far back runs are reported, by creation: "7d", "12h", "90m", "3600". */
+                since?: string;
+                /** @description Only this task. A catalog task without runs is reported with none. */
+                task?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description The task is neither in the catalog nor has runs */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bad `since` duration */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    publish_api_publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishResponse"];
+                };
+            };
+            /** @description Unknown task, or no run to publish (says why) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid metric, goal, since or alias */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MLflow or the FTP registry failed; nothing changed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_pipelines_api_pipelines_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelinesResponse"];
+                };
+            };
+        };
+    };
+    get_pipelines_status_api_pipelines_status_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelinesStatusResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

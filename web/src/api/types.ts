@@ -20,6 +20,24 @@ export type ErrorBody = Schemas["ErrorBody"];
 export type FieldErrorInfo = Schemas["FieldErrorOut"];
 export type StartRunRequest = Schemas["StartRunRequest"];
 
+// MLflow Ops (/api/mlflow/...)
+export type MlflowStatus = Schemas["MlflowStatusOut"];
+export type MlflowExperiment = Schemas["ExperimentOut"];
+export type MlflowRun = Schemas["MlflowRunOut"];
+export type MlflowRunList = Schemas["MlflowRunList"];
+export type MlflowRunDetail = Schemas["MlflowRunDetail"];
+export type LoggedModel = Schemas["LoggedModelOut"];
+export type MetricHistory = Schemas["MetricHistory"];
+export type ArtifactListing = Schemas["ArtifactListing"];
+export type ArtifactEntry = Schemas["ArtifactEntry"];
+export type RunComparison = Schemas["RunComparison"];
+export type CompareRow = Schemas["CompareRow"];
+export type RegisteredModel = Schemas["RegisteredModelOut"];
+export type ModelVersion = Schemas["ModelVersionOut"];
+export type LinkedMlflowRun = Schemas["LinkedMlflowRun"];
+/** Whose artifacts: a run's, or a logged model's (MLflow 3 keeps models beside the runs). */
+export type ArtifactOwner = { kind: "run"; id: string } | { kind: "model"; id: string };
+
 export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "running"];
 export const FINISHED_STATUSES: readonly RunStatus[] = ["completed", "failed", "stopped"];
 export const ALL_STATUSES: readonly RunStatus[] = [...ACTIVE_STATUSES, ...FINISHED_STATUSES];

@@ -38,6 +38,9 @@ export function Layout() {
           <NavLink to="/history" data-testid="nav-history">
             History
           </NavLink>
+          <NavLink to="/mlflow" data-testid="nav-mlflow">
+            MLflow
+          </NavLink>
         </nav>
         <ConnectionStatus />
       </header>

@@ -11,3 +11,10 @@ export function mlflowRunUrl(base: string, runId: string, meta: Record<string, u
   }
   return `${root}/#/runs/${run}`;
 }
+
+/** TensorBoard showing one VTM run: its logdir holds one folder per VTM run id, and
+ * `runFilter` (a regular expression) keeps that folder's runs. */
+export function tensorboardRunUrl(base: string, vtmRunId: string): string {
+  const root = base.replace(/\/+$/, "");
+  return `${root}/?runFilter=${encodeURIComponent(vtmRunId)}#timeseries`;
+}

@@ -6,6 +6,7 @@ import { LogViewer } from "../components/LogViewer";
 import { MetricsPanel } from "../components/MetricsPanel";
 import { RunFields } from "../components/RunFields";
 import { RunHeader } from "../components/RunHeader";
+import { RunLinks } from "../components/RunLinks";
 import { RunSummary } from "../components/RunSummary";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
 
@@ -31,6 +32,7 @@ export function RunPage() {
   return (
     <>
       <RunHeader run={run} task={task} />
+      <RunLinks run={run} />
       <div className="detail-grid">
         <RunSummary run={run} task={task} />
         <RunFields run={run} />

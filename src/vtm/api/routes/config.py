@@ -6,11 +6,25 @@ from fastapi import APIRouter
 
 from vtm import __version__
 from vtm.api.deps import RuntimeDep
-from vtm.api.schemas import ServerConfig
+from vtm.api.schemas import ServerConfig, ServiceOut
 
 router = APIRouter(prefix="/api/config", tags=["config"])
 
 
 @router.get("")
-def get_config(runtime: RuntimeDep) -> ServerConfig:
-    return ServerConfig(version=__version__, mlflow_ui_url=runtime.settings.mlflow_ui_url)
+async def get_config(runtime: RuntimeDep) -> ServerConfig:
+    services = runtime.services
+    return ServerConfig(
+        version=__version__,
+        mlflow_ui_url=services.mlflow_ui_url,
+        tensorboard_url=services.tensorboard_url,
+        services=[
+            ServiceOut(
+                name=s.name,
+                url=s.url,
+                state=s.state,
+                error=f"{s.error} (log: {s.log_path})" if s.error else None,
+            )
+            for s in services.statuses()
+        ],
+    )

@@ -38,7 +38,10 @@ def start_run(body: StartRunRequest, service: ServiceDep) -> RunRecord:
         raise InvalidRequest(
             [FieldError(name, "given in both fields and extraFields") for name in clash]
         )
-    run = service.start(body.task_id, {**body.fields, **body.extra_fields})
+    origin = None
+    if body.airflow is not None:
+        origin = {"kind": "airflow", "airflow": body.airflow.model_dump(by_alias=True)}
+    run = service.start(body.task_id, {**body.fields, **body.extra_fields}, origin)
     return RunRecord.of(run)
 
 

@@ -6,6 +6,8 @@ should pay for it before MLflow is actually used.
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +22,15 @@ if TYPE_CHECKING:
 VTM_RUN_TAG = "vtm.run_id"
 VTM_TASK_TAG = "vtm.task"
 
+_PASSWORD_IN_URL = re.compile(r"(://[^/\s:@]*):[^/\s@]*@")
 _clients: dict[str, MlflowClient] = {}
 _lock = threading.Lock()
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every URL in it hidden (MLflow quotes the URLs it failed
+    on, and a tracking URI may carry credentials)."""
+    return _PASSWORD_IN_URL.sub(r"\1:***@", text)
 
 
 def tracking_client(settings: Settings) -> MlflowClient:
@@ -32,6 +41,11 @@ def tracking_client(settings: Settings) -> MlflowClient:
         if client is None:
             if settings.mlflow_embedded:
                 settings.mlflow_artifact_root.mkdir(parents=True, exist_ok=True)
+            else:
+                # MLflow's default retries a down server for minutes, and a page or publish
+                # would hang as long; fail within seconds unless the operator chose otherwise.
+                os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+                os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
             from mlflow import MlflowClient
 
             client = _clients[uri] = MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -45,10 +59,11 @@ def mlflow_errors(action: str) -> Iterator[None]:
 
     try:
         yield
+    # ``from None``: the original may quote a URL with its password, and must not be chained.
     except MlflowException as exc:
-        raise UpstreamError(f"MLflow could not {action}: {exc.message}") from exc
+        raise UpstreamError(redact(f"MLflow could not {action}: {exc.message}")) from None
     except OSError as exc:
-        raise UpstreamError(f"MLflow could not {action}: {exc}") from exc
+        raise UpstreamError(redact(f"MLflow could not {action}: {exc}")) from None
 
 
 def ensure_experiment(settings: Settings, name: str) -> str:

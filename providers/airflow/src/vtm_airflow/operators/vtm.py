@@ -1,0 +1,170 @@
+"""Operators that start VTM work from a DAG: a training run, a best-model publish, a report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+
+from vtm_airflow.hooks.vtm import VtmHook
+from vtm_airflow.triggers.vtm import VtmRunTrigger
+
+
+def airflow_context(context: Any) -> dict[str, Any]:
+    """Where a VTM run comes from, stored with it: VTM links a retry's run to the last try's."""
+    ti = context["ti"]
+    logical = context.get("logical_date")
+    return {
+        "dagId": ti.dag_id,
+        "runId": ti.run_id,
+        "taskId": ti.task_id,
+        "tryNumber": ti.try_number,
+        "mapIndex": ti.map_index,
+        "logicalDate": logical.isoformat() if logical is not None else None,
+    }
+
+
+class VtmRunOperator(BaseOperator):
+    """Start a run of catalog task ``vtm_task`` and succeed only if it ends ``completed``.
+
+    A ``failed`` or ``stopped`` run fails the task, so Airflow's retries apply. Pushes the VTM
+    run id (the return value, and key ``vtm_run_id``), ``mlflow_run_id`` and ``progress``.
+    ``deferrable=True`` waits in the triggerer instead of a worker slot.
+    """
+
+    template_fields: Sequence[str] = ("vtm_task", "fields")
+    template_fields_renderers = {"fields": "json"}
+    ui_color = "#dbeafe"
+
+    def __init__(
+        self,
+        *,
+        vtm_task: str,
+        fields: dict[str, Any] | None = None,
+        vtm_conn_id: str = VtmHook.default_conn_name,
+        poll_interval: float = 2.0,
+        retry_seconds: float = 120.0,
+        deferrable: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.vtm_task = vtm_task
+        self.fields = fields or {}
+        self.vtm_conn_id = vtm_conn_id
+        self.poll_interval = poll_interval
+        self.retry_seconds = retry_seconds
+        self.deferrable = deferrable
+        self._vtm_run_id: str | None = None
+
+    def _hook(self) -> VtmHook:
+        return VtmHook(self.vtm_conn_id, retry_seconds=self.retry_seconds)
+
+    def execute(self, context: Any) -> str:
+        hook = self._hook()
+        run = hook.start_run(self.vtm_task, dict(self.fields), airflow_context(context))
+        self._vtm_run_id = run["id"]
+        context["ti"].xcom_push(key="vtm_run_id", value=run["id"])
+        self.log.info("VTM run %s of task %s started", run["id"], self.vtm_task)
+        if self.deferrable:
+            self.defer(
+                trigger=VtmRunTrigger(
+                    run_id=run["id"],
+                    vtm_conn_id=self.vtm_conn_id,
+                    poll_interval=self.poll_interval,
+                    retry_seconds=self.retry_seconds,
+                ),
+                method_name="execute_complete",
+            )
+        return self._finish(context, hook.wait_for_run(run["id"], self.poll_interval))
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> str:
+        if event["status"] != "ended":
+            raise AirflowException(event.get("message", f"waiting for VTM failed: {event}"))
+        return self._finish(context, event["run"])
+
+    def _finish(self, context: Any, run: dict[str, Any]) -> str:
+        ti = context["ti"]
+        ti.xcom_push(key="mlflow_run_id", value=run.get("mlflowRunId"))
+        ti.xcom_push(key="progress", value=run.get("progress") or {})
+        if run["status"] != "completed":
+            reason = run.get("error") or f"exit code {run.get('exitCode')}"
+            raise AirflowException(
+                f"VTM run {run['id']} of task {run['taskId']} ended {run['status']}: {reason}"
+            )
+        self.log.info("VTM run %s completed", run["id"])
+        return str(run["id"])
+
+    def on_kill(self) -> None:
+        """Stop the training too: an Airflow timeout or a cleared task must not leave it running."""
+        if self._vtm_run_id is not None:
+            self.log.info("stopping VTM run %s", self._vtm_run_id)
+            self._hook().stop_run(self._vtm_run_id)
+
+
+class VtmPublishOperator(BaseOperator):
+    """Publish the best model of ``vtm_task`` (VTM's ``POST /api/publish``); pushes the result."""
+
+    template_fields: Sequence[str] = ("vtm_task", "metric", "goal", "since", "alias")
+
+    def __init__(
+        self,
+        *,
+        vtm_task: str,
+        metric: str | None = None,
+        goal: str | None = None,
+        since: str | None = None,
+        alias: str | None = None,
+        vtm_conn_id: str = VtmHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.vtm_task, self.metric, self.goal = vtm_task, metric, goal
+        self.since, self.alias, self.vtm_conn_id = since, alias, vtm_conn_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        result = VtmHook(self.vtm_conn_id).publish(
+            self.vtm_task, metric=self.metric, goal=self.goal, since=self.since, alias=self.alias
+        )
+        self.log.info(
+            "published %s version %s (%s)",
+            result.get("registeredModel"),
+            result.get("version"),
+            "already published" if result.get("alreadyPublished") else "new",
+        )
+        return result
+
+
+class VtmReportOperator(BaseOperator):
+    """Fetch VTM's quality report; write it to ``output_path`` (html or md) when given.
+
+    Returns the report's JSON summary, so a downstream task can act on the numbers.
+    """
+
+    template_fields: Sequence[str] = ("since", "vtm_task", "output_path")
+
+    def __init__(
+        self,
+        *,
+        since: str = "7d",
+        vtm_task: str | None = None,
+        output_path: str | None = None,
+        fmt: str = "html",
+        vtm_conn_id: str = VtmHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.since, self.vtm_task, self.output_path = since, vtm_task, output_path
+        self.fmt, self.vtm_conn_id = fmt, vtm_conn_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        hook = VtmHook(self.vtm_conn_id)
+        if self.output_path:
+            path = Path(self.output_path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(hook.report(self.since, self.vtm_task, self.fmt), encoding="utf-8")
+            self.log.info("quality report written to %s", path)
+        summary: dict[str, Any] = hook.report(self.since, self.vtm_task, "json")
+        return summary

@@ -1,0 +1,94 @@
+"""The catalog's pipelines, and what Airflow made of them: latest DAG runs, task states, and
+the VTM run behind each task."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from vtm.api.deps import CatalogDep, RuntimeDep
+from vtm.api.pipeline_schemas import (
+    PipelineDagRun,
+    PipelinesResponse,
+    PipelinesStatusResponse,
+    PipelineStatus,
+    PipelineTaskState,
+)
+from vtm.errors import UpstreamError
+from vtm.integrations.airflow import AirflowClient, DagRunState
+from vtm.store import RunData
+
+router = APIRouter(prefix="/api/pipelines", tags=["pipelines"])
+
+
+@router.get("")
+def get_pipelines(holder: CatalogDep) -> PipelinesResponse:
+    """The pipelines section as VTM validated it; `vtm_airflow.dags_from_catalog(URL)` reads it."""
+    loaded = holder.current
+    if loaded is None:
+        return PipelinesResponse(pipelines={}, error=str(holder.error))
+    return PipelinesResponse(
+        pipelines={
+            pid: p.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for pid, p in loaded.catalog.pipelines.items()
+        }
+    )
+
+
+def _dag_run(run: DagRunState, vtm_runs: dict[tuple[str, str], RunData]) -> PipelineDagRun:
+    return PipelineDagRun(
+        run_id=run.run_id,
+        logical_date=run.logical_date,
+        state=run.state,
+        run_type=run.run_type,
+        start_date=run.start_date,
+        end_date=run.end_date,
+        tasks=[
+            PipelineTaskState(
+                task_id=t.task_id,
+                state=t.state,
+                try_number=t.try_number,
+                start_date=t.start_date,
+                end_date=t.end_date,
+                vtm_run_id=(vtm.id if (vtm := vtm_runs.get((run.run_id, t.task_id))) else None),
+            )
+            for t in run.tasks
+        ],
+    )
+
+
+@router.get("/status")
+def get_pipelines_status(runtime: RuntimeDep, limit: int = 5) -> PipelinesStatusResponse:
+    """Each pipeline's latest Airflow DAG runs (through Airflow's REST API v2)."""
+    settings = runtime.settings
+    loaded = runtime.catalog.current
+    ids = list(loaded.catalog.pipelines) if loaded else []
+    configured = bool(
+        settings.airflow_url and settings.airflow_username and settings.airflow_password
+    )
+    empty = [PipelineStatus(pipeline_id=pid, in_airflow=False, dag_runs=[]) for pid in ids]
+    if not configured:
+        return PipelinesStatusResponse(
+            airflow_url=settings.airflow_url, configured=False, pipelines=empty
+        )
+    client = AirflowClient(settings)
+    try:
+        statuses = []
+        for pid in ids:
+            runs = client.latest_runs(pid, limit=max(1, min(limit, 25)))
+            vtm_runs = runtime.service.repo.airflow_runs(pid) if runs else {}
+            statuses.append(
+                PipelineStatus(
+                    pipeline_id=pid,
+                    in_airflow=runs is not None,
+                    dag_runs=[_dag_run(r, vtm_runs) for r in runs or []],
+                )
+            )
+    except UpstreamError as exc:
+        return PipelinesStatusResponse(
+            airflow_url=settings.airflow_url, configured=True, error=str(exc), pipelines=empty
+        )
+    finally:
+        client.close()
+    return PipelinesStatusResponse(
+        airflow_url=settings.airflow_url, configured=True, pipelines=statuses
+    )

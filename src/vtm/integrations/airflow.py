@@ -1,0 +1,126 @@
+"""Airflow's REST API v2, read by the Pipelines page: the latest DAG runs and their tasks.
+
+VTM only reads: Airflow schedules and runs the pipelines. Credentials are exchanged for a JWT
+at ``/auth/token`` (Airflow 3's auth managers), renewed once when Airflow answers 401.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from vtm.errors import UpstreamError
+from vtm.settings import Settings
+
+
+@dataclass(frozen=True)
+class TaskState:
+    task_id: str
+    state: str | None
+    try_number: int
+    start_date: str | None
+    end_date: str | None
+
+
+@dataclass(frozen=True)
+class DagRunState:
+    dag_id: str
+    run_id: str
+    logical_date: str | None
+    state: str
+    run_type: str | None
+    start_date: str | None
+    end_date: str | None
+    tasks: list[TaskState]
+
+
+class AirflowClient:
+    def __init__(self, settings: Settings) -> None:
+        if settings.airflow_url is None:
+            raise ValueError("VTM_AIRFLOW_URL is not set")
+        self.base_url = settings.airflow_url.rstrip("/")
+        self._username = settings.airflow_username
+        self._password = settings.airflow_password
+        self._http = httpx.Client(base_url=self.base_url, timeout=10.0)
+        self._token: str | None = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _login(self) -> str:
+        if self._username is None or self._password is None:
+            raise UpstreamError(
+                "Airflow needs credentials: set VTM_AIRFLOW_USERNAME and VTM_AIRFLOW_PASSWORD"
+            )
+        body = {"username": self._username, "password": self._password.get_secret_value()}
+        response = self._http.post("/auth/token", json=body)
+        if response.status_code >= 400:
+            raise UpstreamError(
+                f"Airflow at {self.base_url} refused the login of {self._username!r} "
+                f"({response.status_code})"
+            )
+        return str(response.json()["access_token"])
+
+    def _get(self, path: str, **params: Any) -> Any:
+        try:
+            for attempt in range(2):
+                with self._lock:
+                    if self._token is None:
+                        self._token = self._login()
+                    token = self._token
+                response = self._http.get(
+                    path, params=params, headers={"Authorization": f"Bearer {token}"}
+                )
+                if response.status_code == 401 and attempt == 0:
+                    with self._lock:
+                        self._token = None
+                    continue
+                if response.status_code == 404:
+                    return None
+                if response.status_code >= 400:
+                    raise UpstreamError(
+                        f"Airflow answered {response.status_code} to GET {path}: "
+                        f"{response.text[:200]}"
+                    )
+                return response.json()
+        except httpx.TransportError as exc:
+            raise UpstreamError(f"Airflow at {self.base_url} cannot be reached: {exc}") from exc
+        raise UpstreamError(f"Airflow at {self.base_url} refused VTM's token")
+
+    def latest_runs(self, dag_id: str, limit: int = 5) -> list[DagRunState] | None:
+        """The DAG's newest runs with their tasks; None when Airflow has no such DAG."""
+        page = self._get(f"/api/v2/dags/{dag_id}/dagRuns", order_by="-run_after", limit=limit)
+        if page is None:
+            return None
+        runs: list[DagRunState] = []
+        for run in page.get("dag_runs", []):
+            instances = self._get(
+                f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances"
+            )
+            tasks = [
+                TaskState(
+                    task_id=ti["task_id"],
+                    state=ti.get("state"),
+                    try_number=int(ti.get("try_number") or 0),
+                    start_date=ti.get("start_date"),
+                    end_date=ti.get("end_date"),
+                )
+                for ti in (instances or {}).get("task_instances", [])
+            ]
+            runs.append(
+                DagRunState(
+                    dag_id=dag_id,
+                    run_id=run["dag_run_id"],
+                    logical_date=run.get("logical_date"),
+                    state=str(run.get("state")),
+                    run_type=run.get("run_type"),
+                    start_date=run.get("start_date"),
+                    end_date=run.get("end_date"),
+                    tasks=tasks,
+                )
+            )
+        return runs

@@ -1,0 +1,118 @@
+"""The catalog's pipelines: a valid section loads; each mistake names its line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from test_catalog_loader import BASE, assert_spot, error_of, write
+from vtm.catalog import load_catalog
+
+# BASE's task t1 has fields epochs (int) and lr; the pipeline starts on line 12.
+PIPELINE = """\
+pipelines:
+  nightly:
+    schedule: "0 2 * * *"
+    retries: 1
+    retryDelay: 5m
+    steps:
+      train: {task: t1, fields: {epochs: 3, lr: "{{ params.lr }}"}, retries: 2}
+      publish: {publish: t1, dependsOn: [train]}
+      report: {report: {since: 7d}, dependsOn: [publish]}
+"""
+
+
+def test_a_pipeline_loads_with_its_steps(tmp_path: Path) -> None:
+    loaded = load_catalog(write(tmp_path, BASE + PIPELINE))
+    nightly = loaded.catalog.pipelines["nightly"]
+    assert nightly.schedule == "0 2 * * *"
+    assert (nightly.retries, nightly.retry_delay, nightly.catchup) == (1, 300.0, False)
+    assert [s.kind for s in nightly.steps.values()] == ["task", "publish", "report"]
+    assert nightly.steps["train"].fields == {"epochs": 3, "lr": "{{ params.lr }}"}
+    assert nightly.steps["train"].retries == 2
+    assert nightly.steps["publish"].publish is not None
+    assert nightly.steps["publish"].publish.task == "t1"
+    assert nightly.steps["report"].depends_on == ["publish"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "key", "message"),
+    [
+        (
+            "{task: t1, fields",
+            "{task: nope, fields",
+            18,
+            "pipelines.nightly.steps.train.task",
+            "unknown task 'nope'",
+        ),
+        (
+            "{publish: t1,",
+            "{publish: t9,",
+            19,
+            "pipelines.nightly.steps.publish.publish",
+            "unknown task 't9'",
+        ),
+        (
+            "dependsOn: [train]",
+            "dependsOn: [trian]",
+            19,
+            "pipelines.nightly.steps.publish.dependsOn.0",
+            "unknown step 'trian'",
+        ),
+        (
+            "epochs: 3,",
+            "epochs: three,",
+            18,
+            "pipelines.nightly.steps.train.fields.epochs",
+            "three",
+        ),
+        (
+            "epochs: 3,",
+            "epoch: 3,",
+            18,
+            "pipelines.nightly.steps.train.fields.epoch",
+            "task 't1' has no field 'epoch'",
+        ),
+        (
+            '"0 2 * * *"',
+            '"0 25 * * *"',
+            14,
+            "pipelines.nightly.schedule",
+            "is not a cron expression",
+        ),
+        (
+            "retryDelay: 5m",
+            "retryDelay: soon",
+            16,
+            "pipelines.nightly.retryDelay",
+            "not a duration",
+        ),
+        (
+            "{publish: t1, dependsOn: [train]}",
+            "{publish: t1, task: t1}",
+            19,
+            "pipelines.nightly.steps.publish",
+            "exactly one of: task, publish, report",
+        ),
+    ],
+)
+def test_a_pipeline_mistake_names_its_line_and_key(
+    tmp_path: Path, old: str, new: str, line: int, key: str, message: str
+) -> None:
+    text = BASE + PIPELINE
+    assert old in text
+    path = write(tmp_path, text.replace(old, new, 1))
+    err = error_of(path)
+    assert_spot(err, path, line, key)
+    assert message in str(err)
+
+
+def test_steps_that_depend_on_each_other_are_a_cycle(tmp_path: Path) -> None:
+    text = (BASE + PIPELINE).replace(
+        '{task: t1, fields: {epochs: 3, lr: "{{ params.lr }}"}, retries: 2}',
+        "{task: t1, dependsOn: [report]}",
+    )
+    err = error_of(write(tmp_path, text))
+    assert "steps depend on each other" in str(err)
+    assert "train" in str(err) and "report" in str(err) and "publish" in str(err)
