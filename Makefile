@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 CATALOG ?= examples/training_catalog.yaml
 export VTM_HOME ?= $(CURDIR)/.vtm
 
-.PHONY: run test lint format typecheck unit bench services clean web web-test chromium
+.PHONY: run test lint format typecheck unit bench services clean web web-test chromium \
+	airflow airflow-env
 
 WEB_DEPS := web/node_modules/.package-lock.json
 WEB_BUILD := src/vtm/web/index.html
@@ -34,6 +35,51 @@ web: $(WEB_BUILD)
 run: $(STAMP) $(WEB_BUILD)
 	$(BIN)/vtm serve --catalog $(CATALOG) --mlflow-server --tensorboard
 
+# Airflow in an environment of its own: it pins an older FastAPI than VTM's server.
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
+AIRFLOW_VERSION := 3.3.2
+VTM_URL ?= http://127.0.0.1:8000
+# What the DAG file builds DAGs from: a catalog file, or VTM's URL (its validated pipelines).
+AIRFLOW_CATALOG ?= $(abspath $(CATALOG))
+
+$(AIRFLOW_STAMP): providers/airflow/pyproject.toml
+	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet apache-airflow==$(AIRFLOW_VERSION) -e providers/airflow
+	@touch $(AIRFLOW_STAMP)
+
+## airflow-env: Airflow and the vtm-airflow provider in .venv-airflow
+airflow-env: $(AIRFLOW_STAMP)
+
+# The provider's tests also need pytest and mypy in that environment.
+AIRFLOW_TEST_STAMP := $(AIRFLOW_VENV)/.test-installed
+$(AIRFLOW_TEST_STAMP): $(AIRFLOW_STAMP) providers/airflow/pyproject.toml
+	$(AIRFLOW_VENV)/bin/pip install --quiet -e 'providers/airflow[test]'
+	@touch $(AIRFLOW_TEST_STAMP)
+
+.PHONY: provider-test
+## provider-test: the vtm-airflow provider's tests: real Airflow (dag.test) driving real
+##                `vtm serve`s (the pilot pipelines train the sample models on the CPU)
+provider-test: $(STAMP) $(AIRFLOW_TEST_STAMP)
+	$(AIRFLOW_VENV)/bin/pytest providers/airflow/tests
+
+## airflow: `airflow standalone` on :8080 (home .airflow/) with the catalog's pipelines as DAGs
+##          and a `vtm` connection to VTM at $(VTM_URL) (token: $$VTM_TOKEN); run `make run` too
+airflow: $(AIRFLOW_STAMP)
+	@mkdir -p .airflow
+	@# standalone starts its components as `airflow …` from PATH: this environment's.
+	PATH=$(CURDIR)/$(AIRFLOW_VENV)/bin:$$PATH \
+	AIRFLOW_HOME=$(CURDIR)/.airflow \
+	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/providers/airflow/standalone/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	AIRFLOW__CORE__PARALLELISM=4 \
+	AIRFLOW__API__HOST=127.0.0.1 \
+	VTM_CATALOG=$(AIRFLOW_CATALOG) \
+	AIRFLOW_CONN_VTM_DEFAULT="$$(VTM_URL=$(VTM_URL) $(AIRFLOW_VENV)/bin/python \
+		providers/airflow/standalone/connection.py)" \
+	$(AIRFLOW_VENV)/bin/airflow standalone
+
 web-test: $(WEB_DEPS)
 	npm --prefix web run lint
 	npm --prefix web run check:api
@@ -53,25 +99,28 @@ services:
 		pg_isready -h 127.0.0.1 -p 5432; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples providers/airflow
+	$(BIN)/ruff format --check src tests bench examples providers/airflow
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench examples
-	$(BIN)/ruff check --fix src tests bench examples
+	$(BIN)/ruff format src tests bench examples providers/airflow
+	$(BIN)/ruff check --fix src tests bench examples providers/airflow
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(AIRFLOW_TEST_STAMP)
 	$(BIN)/mypy
+	@# The provider is checked against Airflow's own environment (its config: providers/airflow).
+	cd providers/airflow && ../../$(AIRFLOW_VENV)/bin/mypy
 
 unit: $(STAMP) $(WEB_BUILD) services chromium
 	$(BIN)/pytest
 
-## test: lint, type-check, the UI's tests and the whole test suite (SQLite and PostgreSQL)
-test: lint typecheck web-test unit
+## test: lint, type-check, the UI's tests, the whole test suite (SQLite and PostgreSQL) and the
+##       Airflow provider's tests (in .venv-airflow)
+test: lint typecheck web-test unit provider-test
 
 ## bench: the benchmarks of docs/benchmarks.md, printed as a table
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) .airflow .mypy_cache .ruff_cache .pytest_cache

@@ -20,7 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api_list, output_throughput, progress_latency, start_latency, ui_live
+from bench import (
+    airflow_trigger,
+    api_list,
+    output_throughput,
+    progress_latency,
+    start_latency,
+    ui_live,
+)
 from bench.common import BENCH, Result, Row
 
 BENCHMARKS: dict[str, Callable[[bool], Result]] = {
@@ -29,6 +36,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     output_throughput.NAME: output_throughput.run,
     api_list.NAME: api_list.run,
     ui_live.NAME: ui_live.run,
+    airflow_trigger.NAME: airflow_trigger.run,
 }
 RESULTS = BENCH / "results"
 BUSY_CORES = 0.1  # other processes using more than this (in cores) may have disturbed us

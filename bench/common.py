@@ -309,21 +309,26 @@ def _cpu_seconds(proc: psutil.Process) -> float:
 class ForeignLoad:
     """CPU time used during a benchmark by processes that are not ours (the benchmark's own
     process and anything naming its VTM_HOME are ours). Processes that started and ended
-    meanwhile count when a surviving parent reaped them; it is an estimate of disturbance."""
+    meanwhile count when a surviving parent reaped them; it is an estimate of disturbance.
 
-    def __init__(self) -> None:
+    ``sessions``: sessions whose processes are ours too (Airflow's processes rewrite their
+    titles with setproctitle, which clobbers what /proc shows of their environment)."""
+
+    def __init__(self, sessions: tuple[int, ...] = ()) -> None:
+        self._sessions = frozenset(sessions)
         self._start: dict[int, tuple[str, float]] = {}
         self.top: list[tuple[str, float]] = []
         self._t0 = 0.0
         self.load_before = os.getloadavg()
 
-    @staticmethod
-    def _foreign() -> dict[int, tuple[str, float]]:
+    def _foreign(self) -> dict[int, tuple[str, float]]:
         me = os.getpid()
         found: dict[int, tuple[str, float]] = {}
         for proc in psutil.process_iter():
             try:
                 if proc.pid == me or OURS in Path(f"/proc/{proc.pid}/environ").read_bytes():
+                    continue
+                if self._sessions and os.getsid(proc.pid) in self._sessions:
                     continue
                 found[proc.pid] = (proc.name(), _cpu_seconds(proc))
             except (psutil.Error, OSError):

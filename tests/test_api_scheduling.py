@@ -68,8 +68,8 @@ def test_runner_timeout_fails_the_run(vtm_home: Path, database_url: str, tmp_pat
         .read_text()
         .replace("runner: {target: stubborn.py}", "runner: {target: stubborn.py, timeout: 1}")
     )
-    for script in ("stubborn.py", "scripted.py", "noisy.py"):
-        (tmp_path / script).write_text((TESTS / "trainers" / script).read_text())
+    for script in (TESTS / "trainers").glob("*.py"):  # the catalog names them all
+        (tmp_path / script.name).write_text(script.read_text())
     srv = Server(vtm_home, database_url, catalog=catalog).start()
     try:
         run = srv.start_run("stubborn")

@@ -43,6 +43,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--augment", action="store_true", help="random one-pixel shifts of training images"
     )
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="optimiser")
+    parser.add_argument(
+        "--snapshot", default="", help="train on this dated snapshot (prepare_data.py); '': live"
+    )
+    parser.add_argument("--data_root", default="", help="where snapshots are; '': VTM's datasets")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
@@ -71,7 +75,7 @@ import random
 
 import numpy as np
 import torch
-from digits_task import DigitsCNN, confusion_matrix, train_val_split
+from digits_task import DigitsCNN, confusion_matrix, snapshot_dir, train_val_split
 from mlflow_tracking import Tracking, tracked_run
 from torch import nn
 from torch.nn import functional as F
@@ -127,7 +131,10 @@ def train(args: argparse.Namespace, tracking: Tracking | None) -> int:
     device = pick_device(args.device)
 
     # A fixed held-out test split is kept apart (digits_task.py); evaluate.py measures on it.
-    (x_train, y_train), (x_val, y_val) = train_val_split(args.seed)
+    source = snapshot_dir(args.snapshot, args.data_root) if args.snapshot else None
+    if source is not None and not (source / "manifest.json").is_file():
+        sys.exit(f"snapshot {args.snapshot!r} not found in {source.parent} (run prepare_data.py)")
+    (x_train, y_train), (x_val, y_val) = train_val_split(args.seed, source)
     # The whole data set is ~0.5 MB: keep it on the device and slice batches from it, which is
     # much faster than a DataLoader for data this small.
     xt, yt = torch.from_numpy(x_train).to(device), torch.from_numpy(y_train).to(device)

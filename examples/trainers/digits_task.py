@@ -4,12 +4,17 @@ A module of its own so that a pickled model names its class ``digits_task.Digits
 ``__main__.DigitsCNN``) and MLflow can rebuild it in another process: the trainer logs this
 file with the model (``code_paths``).
 
-The data: scikit-learn's bundled 8x8 digits (1797 images, no download). A fixed 15% is the
-held-out TEST split: it never depends on ``--seed`` and is never used for training or for
-validation, so examples/evaluate.py measures every model on the same unseen images.
+The data: scikit-learn's bundled 8x8 digits (1797 images, no download), or a dated snapshot of
+them that examples/prepare_data.py wrote (``--snapshot``: the pipelines' prepare step). A
+fixed 15% is the held-out TEST split: it never depends on ``--seed`` and is never used for
+training or for validation, so examples/evaluate.py measures every model on the same unseen
+images.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,14 +29,29 @@ TEST_SPLIT_SEED = 20240  # fixed on purpose: see the module's docstring
 Split = tuple[np.ndarray, np.ndarray]
 
 
-def _all() -> Split:
+def snapshot_dir(snapshot: str, data_root: str = "") -> Path:
+    """Where prepare_data.py keeps snapshot ``snapshot``: under ``data_root``, else under
+    ``$VTM_HOME/datasets`` (found from the run folder VTM gives), else ``./datasets``."""
+    if data_root:
+        root = Path(data_root)
+    elif os.environ.get("VTM_RUN_DIR"):
+        root = Path(os.environ["VTM_RUN_DIR"]).parents[1] / "datasets"
+    else:
+        root = Path("datasets")
+    return root / "digits" / snapshot
+
+
+def _all(source: Path | None = None) -> Split:
+    if source is not None:
+        with np.load(source / "digits.npz") as saved:
+            return saved["images"], saved["labels"]
     digits = load_digits()
     images = (digits.images / 16.0).astype(np.float32)[:, None, :, :]  # N,1,8,8 in [0, 1]
     return images, digits.target.astype(np.int64)
 
 
-def _test_and_rest() -> tuple[Split, Split]:
-    images, labels = _all()
+def _test_and_rest(source: Path | None = None) -> tuple[Split, Split]:
+    images, labels = _all(source)
     rest_x, test_x, rest_y, test_y = train_test_split(
         images, labels, test_size=TEST_FRACTION, random_state=TEST_SPLIT_SEED, stratify=labels
     )
@@ -43,9 +63,10 @@ def held_out_split() -> Split:
     return _test_and_rest()[0]
 
 
-def train_val_split(seed: int) -> tuple[Split, Split]:
-    """Train and validation sets, drawn by ``seed`` from what the test split leaves."""
-    _, (x, y) = _test_and_rest()
+def train_val_split(seed: int, source: Path | None = None) -> tuple[Split, Split]:
+    """Train and validation sets, drawn by ``seed`` from what the test split leaves (of the
+    snapshot in folder ``source`` when given)."""
+    _, (x, y) = _test_and_rest(source)
     x_train, x_val, y_train, y_val = train_test_split(
         x, y, test_size=VAL_FRACTION, random_state=seed, stratify=y
     )

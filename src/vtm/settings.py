@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     )
     airflow_username: str | None = None
     airflow_password: SecretStr | None = None
+    exec_heartbeat_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="A `vtm exec` run that has not reported for this long is failed (lost).",
+    )
     log_tail_lines: int = Field(default=50, ge=1, le=1000)
     tail_interval_seconds: float = Field(
         default=0.02, gt=0, description="How often a running run's log is checked for output."

@@ -12,6 +12,7 @@ import { MlflowPage } from "./pages/MlflowPage";
 import { MlflowRunPage } from "./pages/MlflowRunPage";
 import { MlflowVtmRunPage } from "./pages/MlflowVtmRunPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { PipelinesPage } from "./pages/PipelinesPage";
 import { RunPage } from "./pages/RunPage";
 
 export function AppRoutes() {
@@ -28,6 +29,7 @@ export function AppRoutes() {
         <Route path="mlflow/runs/:runId" element={<MlflowRunPage />} />
         <Route path="mlflow/models" element={<MlflowModelsPage />} />
         <Route path="mlflow/vtm/:vtmRunId" element={<MlflowVtmRunPage />} />
+        <Route path="pipelines" element={<PipelinesPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -2,15 +2,70 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Literal
 
 from pydantic import Field
 
 from vtm.api.schemas import ApiModel
+from vtm.catalog.pipelines import Pipeline, PipelineStep
+
+Scalar = bool | int | float | str
+
+
+class PublishStepOut(ApiModel):
+    task: str
+    metric: str | None = None
+    goal: Literal["max", "min"] | None = None
+    since: str | None = None
+    alias: str | None = None
+
+
+class ReportStepOut(ApiModel):
+    since: str
+    task: str | None = None
+    format: Literal["html", "md"]
+
+
+class PipelineStepOut(ApiModel):
+    """One step: exactly one of ``task``, ``publish``, ``report`` is set (``kind`` says which)."""
+
+    kind: Literal["task", "publish", "report"]
+    task: str | None = None
+    publish: PublishStepOut | None = None
+    report: ReportStepOut | None = None
+    fields: dict[str, Scalar] = Field(
+        default_factory=dict, description="Strings may be Airflow templates such as {{ ds }}."
+    )
+    depends_on: list[str] = Field(default_factory=list)
+    retries: int | None = None
+    retry_delay: float | None = Field(default=None, description="Seconds.")
+    timeout: float | None = Field(default=None, description="Seconds.")
+
+    @classmethod
+    def of(cls, step: PipelineStep) -> PipelineStepOut:
+        return cls.model_validate({"kind": step.kind, **step.model_dump()})
+
+
+class PipelineOut(ApiModel):
+    description: str | None = None
+    schedule: str | None = Field(description="Cron expression or preset; none: on demand.")
+    start_date: date
+    catchup: bool
+    retries: int
+    retry_delay: float = Field(description="Seconds.")
+    steps: dict[str, PipelineStepOut]
+
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> PipelineOut:
+        return cls(
+            **pipeline.model_dump(exclude={"steps"}),
+            steps={sid: PipelineStepOut.of(step) for sid, step in pipeline.steps.items()},
+        )
 
 
 class PipelinesResponse(ApiModel):
-    pipelines: dict[str, dict[str, Any]] = Field(
+    pipelines: dict[str, PipelineOut] = Field(
         description="The catalog's pipelines as validated (durations in seconds)."
     )
     error: str | None = Field(default=None, description="Why no catalog is loaded, if so.")

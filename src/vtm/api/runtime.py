@@ -14,6 +14,7 @@ from vtm.integrations.mlflow.linker import MlflowLinker
 from vtm.integrations.mlflow.store import StoreInit
 from vtm.integrations.services import Services
 from vtm.runs.events import EventBus
+from vtm.runs.external import ExternalRuns
 from vtm.runs.gpus import GpuPool, detect_gpus
 from vtm.runs.service import RunService
 from vtm.settings import Settings
@@ -33,6 +34,7 @@ class Runtime:
     mlflow_store: StoreInit
     services: Services
     linker: MlflowLinker
+    external: ExternalRuns
     _watch_stop: asyncio.Event
     _watch_task: asyncio.Task[None] | None = None
 
@@ -55,6 +57,7 @@ class Runtime:
         services = Services(settings, mlflow_store)  # refuses impossible settings first
         linker = MlflowLinker(settings, repo, publish, mlflow_store)
         service = RunService(settings, catalog, repo, publish, gpus, on_finished=linker.submit)
+        external = ExternalRuns(settings, repo, publish, on_finished=linker.submit)
         return cls(
             settings,
             engine,
@@ -64,6 +67,7 @@ class Runtime:
             mlflow_store=mlflow_store,
             services=services,
             linker=linker,
+            external=external,
             _watch_stop=asyncio.Event(),
         )
 
@@ -75,6 +79,7 @@ class Runtime:
         self.mlflow_store.start()
         self.services.start()
         self.service.recover()
+        self.external.start()
         start_spare()  # so that even the first run starts without an interpreter start-up
 
     def _catalog_changed(self) -> None:
@@ -88,6 +93,7 @@ class Runtime:
         if self._watch_task is not None:
             await self._watch_task
         await asyncio.to_thread(self.service.shutdown)
+        await asyncio.to_thread(self.external.close)
         await asyncio.to_thread(stop_spare)
         await asyncio.to_thread(self.services.close)
         await asyncio.to_thread(self.linker.close)

@@ -208,6 +208,9 @@ class ServerConfig(ApiModel):
     tensorboard_url: str | None = Field(
         default=None, description="Where run detail pages link TensorBoard views."
     )
+    airflow_url: str | None = Field(
+        default=None, description="Airflow's UI and API (VTM_AIRFLOW_URL): run pages link tasks."
+    )
     services: list[ServiceOut] = Field(
         default_factory=list, description="Child servers this server started, with their state."
     )

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from vtm import __version__
 from vtm.cli.client import ApiError, Unreachable, VtmClient
+from vtm.cli.exec_cmd import exec_command
 from vtm.cli.follow import TERMINAL, exit_code_for, follow, metrics_text
 from vtm.cli.publish import publish
 from vtm.cli.report import report
@@ -28,6 +29,7 @@ catalog_app = typer.Typer(help="Work with the training catalog.", no_args_is_hel
 app.add_typer(catalog_app, name="catalog")
 app.command("report")(report)
 app.command("publish")(publish)
+app.command("exec")(exec_command)
 
 console = Console()
 err = Console(stderr=True)

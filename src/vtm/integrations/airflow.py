@@ -1,7 +1,9 @@
 """Airflow's REST API v2, read by the Pipelines page: the latest DAG runs and their tasks.
 
 VTM only reads: Airflow schedules and runs the pipelines. Credentials are exchanged for a JWT
-at ``/auth/token`` (Airflow 3's auth managers), renewed once when Airflow answers 401.
+at ``/auth/token`` (Airflow 3's auth managers), renewed once when Airflow answers 401. One
+client per set of settings serves every request (``client_for``): the page polls, and a login
+and a new connection each time would double Airflow's work.
 """
 
 from __future__ import annotations
@@ -124,3 +126,22 @@ class AirflowClient:
                 )
             )
         return runs
+
+
+_clients: dict[tuple[str, str | None, str | None], AirflowClient] = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(settings: Settings) -> AirflowClient:
+    """The shared client of these settings (thread-safe: routes run in a thread pool)."""
+    password = settings.airflow_password
+    key = (
+        str(settings.airflow_url),
+        settings.airflow_username,
+        password.get_secret_value() if password else None,
+    )
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = AirflowClient(settings)
+        return client

@@ -1,32 +1,30 @@
 """One thread per running run: index its output as it is written, notice when it ends.
 
 The trainer writes ``output.log`` itself; the monitor reads from the offset stored in the
-database, indexes what it read and advances the offset in the same transaction, so a server
-killed at any moment resumes exactly where it stopped: no line lost, none counted twice.
+database, indexes what it read and advances the offset in the same transaction (``indexer``),
+so a server killed at any moment resumes exactly where it stopped: no line lost, none counted
+twice.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from vtm.errors import Conflict
-from vtm.protocol import parse_chunk
+from vtm.runs.indexer import LogIndexer
 from vtm.states import IllegalTransition, RunStatus
-from vtm.store import OutputBatch, RunData, RunRepository
+from vtm.store import RunData, RunRepository
 from vtm.store.records import utcnow
 from vtm.supervisor import RunDir, SupervisorState, kill_orphans, probe, read_exit, request_stop
 
 log = logging.getLogger(__name__)
 
-READ_LIMIT = 4 << 20
 # How long a supervisor may take to write pid.json before its run counts as lost.
 START_DEADLINE_SECONDS = 60.0
 PROBE_EVERY_SECONDS = 0.25
@@ -52,13 +50,12 @@ class RunMonitor(threading.Thread):
         self.run_id = run.id
         self.run_dir = RunDir(ctx.runs_dir / run.id)
         self._popen = popen
-        self._offset = run.log_offset
-        self._at_line_start = run.at_line_start
+        self._indexer = LogIndexer(
+            ctx.repo, run, self.run_dir.output_log, ctx.tail_lines, ctx.publish
+        )
         self._stop_wanted = run.stop_requested
         self._stop_sent = False
         self._started_at = run.started_at.timestamp() if run.started_at else time.time()
-        self._file: BinaryIO | None = None
-        self._stalled_size = -1
         self._wake = threading.Event()
 
     def request_stop(self) -> None:
@@ -69,13 +66,12 @@ class RunMonitor(threading.Thread):
         try:
             self._loop()
         finally:
-            if self._file is not None:
-                self._file.close()
+            self._indexer.close()
 
     def _loop(self) -> None:
         next_probe = 0.0
         while not self.ctx.shutdown.is_set():
-            if self._index(final=False):
+            if self._indexer.index(final=False):
                 continue  # the read stopped at READ_LIMIT: the rest is waiting already
             if self._stop_wanted and not self._stop_sent:
                 self._stop_sent = request_stop(self.run_dir)
@@ -105,63 +101,8 @@ class RunMonitor(threading.Thread):
                 return f"the supervisor did not start within {START_DEADLINE_SECONDS:.0f} s"
         return None
 
-    def _open(self) -> BinaryIO | None:
-        if self._file is None:
-            try:
-                self._file = self.run_dir.output_log.open("rb")
-            except FileNotFoundError:
-                return None
-        return self._file
-
-    def _index(self, *, final: bool) -> bool:
-        """Index what is new in output.log; True if more was there than one read takes.
-
-        A chatty trainer is read once per interval, not as fast as it prints: one batch (one
-        transaction, one event) per interval is what keeps the server cheap under 10^6 lines.
-        """
-        fh = self._open()
-        if fh is None:
-            return False
-        size = os.fstat(fh.fileno()).st_size
-        if size <= self._offset or (not final and size == self._stalled_size):
-            return False
-        fh.seek(self._offset)
-        data = fh.read(READ_LIMIT)
-        more_after = self._offset + len(data) < size
-        chunk = parse_chunk(
-            data,
-            at_line_start=self._at_line_start,
-            final=final and not more_after,
-            tail_lines=self.ctx.tail_lines,
-        )
-        if chunk.consumed == 0:
-            self._stalled_size = size  # an unfinished line: wait for the file to grow
-            return False
-        batch = OutputBatch(
-            expected_offset=self._offset,
-            consumed=chunk.consumed,
-            lines=chunk.lines,
-            at_line_start=chunk.at_line_start,
-            tail=chunk.tail,
-            protocol_errors=chunk.malformed,
-            progress=[m.data for m in chunk.messages if m.kind == "progress"],
-            meta=[m.data for m in chunk.messages if m.kind == "meta"],
-        )
-        run = self.ctx.repo.apply_output(self.run_id, batch)
-        if run is None:  # someone else indexed this range; take their offset
-            run = self.ctx.repo.get(self.run_id)
-        self._offset = run.log_offset
-        self._at_line_start = run.at_line_start
-        self._stalled_size = -1
-        self.ctx.publish("run.updated", run)
-        return more_after
-
-    def _drain(self) -> None:
-        while self._index(final=True):
-            pass
-
     def _finish_exited(self) -> None:
-        self._drain()
+        self._indexer.drain()
         record = read_exit(self.run_dir)
         if record is None:  # exists() raced a half-written rename: cannot happen, but be exact
             self._finish(RunStatus.FAILED, None, "the supervisor's exit record is unreadable")
@@ -172,7 +113,7 @@ class RunMonitor(threading.Thread):
         killed = kill_orphans(self.run_dir, self.run_id)
         if killed:
             reason += f"; killed {killed} leftover process(es) of the run"
-        self._drain()
+        self._indexer.drain()
         self._finish(RunStatus.FAILED, None, reason)
 
     def _finish(self, status: RunStatus, exit_code: int | None, error: str | None) -> None:

@@ -7,7 +7,6 @@ running run to a RunMonitor. It never waits on a trainer: the per-run supervisor
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
@@ -15,21 +14,18 @@ from typing import Any
 
 from vtm.catalog import CatalogHolder, plan_launch, resolve_fields
 from vtm.errors import Conflict, FieldError, InvalidRequest, NotFound
-from vtm.integrations.mlflow import trainer_env
-from vtm.integrations.mlflow.linker import EXPERIMENT_KEY, experiment_of
 from vtm.runs.gpus import GpuPool
 from vtm.runs.ids import is_run_id, new_run_id
+from vtm.runs.launch import is_external, launch_record, trainer_spec
 from vtm.runs.monitor import MonitorContext, RunMonitor
+from vtm.runs.origin import link_previous_try
 from vtm.settings import Settings
 from vtm.states import IllegalTransition, RunStatus
 from vtm.store import NewRun, RunData, RunRepository
 from vtm.store.records import utcnow
-from vtm.supervisor import LaunchSpec, RunDir, spawn_supervisor
+from vtm.supervisor import RunDir, spawn_supervisor
 
 log = logging.getLogger(__name__)
-
-# Settings that must not leak into trainers: credentials of VTM itself.
-PRIVATE_ENV = ("VTM_TOKEN", "VTM_DATABASE_URL", "VTM_FTP_URL")
 
 Publisher = Callable[[str, RunData], None]
 
@@ -89,20 +85,13 @@ class RunService:
                     )
                 ]
             )
-        launch = {
-            "cwd": str(plan.cwd),
-            "env": dict(plan.env),
-            "timeoutSeconds": plan.timeout_seconds,
-            "gpus": plan.gpus,
-            EXPERIMENT_KEY: loaded.catalog.experiment_name(task_id),
-        }
         new = NewRun(
             id=new_run_id(),
             task_id=task_id,
             fields=dict(resolved),
             command=list(plan.argv),
-            launch=launch,
-            origin=self._linked_origin(task_id, origin),
+            launch=launch_record(loaded, task_id, plan),
+            origin=link_previous_try(self.repo, task_id, origin),
         )
         # Under the lock: the scheduler (a finishing run's thread) must not see the new row
         # as queued and launch it while this request launches it too.
@@ -114,14 +103,6 @@ class RunService:
         if not started:
             self.schedule()
         return self.repo.get(run.id)
-
-    def _linked_origin(self, task_id: str, origin: Mapping[str, Any] | None) -> dict[str, Any]:
-        linked = dict(origin or {})
-        airflow = linked.get("airflow")
-        if airflow:
-            previous = self.repo.previous_try(task_id, airflow)
-            linked["previousTryRunId"] = previous.id if previous else None
-        return linked
 
     def _start_now(self, run: RunData) -> bool:
         """Launch a new run at once when there is room: the common case, kept off the queue
@@ -185,29 +166,9 @@ class RunService:
         """Start ``run`` under a supervisor; ``event`` announces it (a run launched the moment
         it was accepted is announced once, as created, after its trainer is on its way)."""
         run_dir = RunDir(self.settings.runs_dir / run.id)
-        tensorboard = self.settings.tensorboard_dir / run.id
-        # The catalog's env first; what VTM sets wins (linking depends on it).
-        env = {
-            **{str(k): str(v) for k, v in run.launch.get("env", {}).items()},
-            **trainer_env(self.settings, experiment_of(run)),
-            "VTM_RUN_ID": run.id,
-            "VTM_RUN_DIR": str(run_dir.path),
-            "VTM_TENSORBOARD_DIR": str(tensorboard),
-        }
-        if gpus:
-            env["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in gpus)
-        timeout = run.launch.get("timeoutSeconds")
-        spec = LaunchSpec(
-            run_id=run.id,
-            argv=list(run.command),
-            cwd=str(run.launch.get("cwd") or os.getcwd()),
-            env=env,
-            unset_env=list(PRIVATE_ENV),
-            timeout_seconds=float(timeout) if timeout is not None else None,
-            grace_seconds=self.settings.stop_grace_seconds,
-        )
+        spec = trainer_spec(self.settings, run, run_dir, gpus)
         try:
-            tensorboard.mkdir(parents=True, exist_ok=True)
+            (self.settings.tensorboard_dir / run.id).mkdir(parents=True, exist_ok=True)
             popen: subprocess.Popen[bytes] | None = spawn_supervisor(run_dir, spec)
         except OSError as exc:
             self.gpus.release(gpus)
@@ -245,6 +206,8 @@ class RunService:
         """
         with self._lock:
             for run in self.repo.unfinished():
+                if is_external(run.launch):
+                    continue  # `vtm exec` supervises it elsewhere: see runs/external.py
                 if run.status is RunStatus.RUNNING and run.id not in self._active:
                     self.gpus.claim(run.gpus)
                     self._watch(run, None)

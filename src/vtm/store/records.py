@@ -29,6 +29,10 @@ class NewRun:
     launch: dict[str, Any]
     created_at: datetime = field(default_factory=utcnow)
     origin: dict[str, Any] = field(default_factory=dict)
+    # A run `vtm exec` supervises is stored running from the start: were it ever queued, the
+    # server's scheduler could launch it a second time.
+    status: RunStatus = RunStatus.QUEUED
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)

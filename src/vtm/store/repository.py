@@ -78,7 +78,7 @@ class RunRepository:
         row = RunRow(
             id=new.id,
             task_id=new.task_id,
-            status=RunStatus.QUEUED.value,
+            status=new.status.value,
             fields=new.fields,
             command=new.command,
             launch=new.launch,
@@ -87,6 +87,7 @@ class RunRepository:
             meta={},
             log_tail=[],
             created_at=new.created_at,
+            started_at=new.started_at,
             updated_at=new.created_at,
             log_offset=0,
             at_line_start=True,

@@ -6,6 +6,7 @@ runs that an earlier server process started (DESIGN §5).
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import fcntl
 import json
@@ -13,6 +14,7 @@ import logging
 import os
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +25,8 @@ from vtm.supervisor import spare
 from vtm.supervisor.rundir import LaunchSpec, RunDir
 
 log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
 
 
 class SupervisorState(StrEnum):
@@ -48,19 +52,25 @@ class ExitRecord:
     finished_at: float
 
 
-def spawn_supervisor(run_dir: RunDir, spec: LaunchSpec) -> subprocess.Popen[bytes]:
+def spawn_supervisor(
+    run_dir: RunDir, spec: LaunchSpec, *, tied: bool = False
+) -> subprocess.Popen[bytes]:
     """Write spec.json and start the run's supervisor, detached from this process.
 
     The spare supervisor takes the run if there is one (see ``spare``), else a new one is
     started; either way a new spare is made ready for the next run. The supervisor's own
     session keeps a Ctrl-C or a kill of the server's group from reaching it. The caller
     keeps the Popen to reap it; if the caller dies first, init adopts it.
+
+    ``tied`` (`vtm exec`, which runs one trainer in the foreground): no spare, and the
+    supervisor gets SIGTERM when the caller dies, which it takes as a stop (grace, then
+    SIGKILL): a killed `vtm exec` leaves no training behind.
     """
     run_dir.path.mkdir(parents=True, exist_ok=True)
     # Absolute: a relative one means our working folder, which a spare need not share.
     spec = dataclasses.replace(spec, cwd=os.path.abspath(spec.cwd))
     _write_private(run_dir.spec_json, spec.to_json())
-    proc = spare.hand_over(run_dir.path)
+    proc = None if tied else spare.hand_over(run_dir.path)
     if proc is None:
         with open(run_dir.supervisor_log, "ab") as out:
             proc = subprocess.Popen(
@@ -70,9 +80,23 @@ def spawn_supervisor(run_dir: RunDir, spec: LaunchSpec) -> subprocess.Popen[byte
                 stderr=subprocess.STDOUT,
                 close_fds=True,
                 start_new_session=True,
+                preexec_fn=_die_with(os.getpid()) if tied else None,
             )
-    spare.start_spare_soon()
+    if not tied:
+        spare.start_spare_soon()
     return proc
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """A preexec_fn: SIGTERM to the child when ``parent`` (the spawning thread) dies."""
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork, not in the child
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # it died before prctl took effect
+            os._exit(1)
+
+    return arm
 
 
 def probe(run_dir: RunDir) -> SupervisorState:

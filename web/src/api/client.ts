@@ -148,6 +148,8 @@ export function createApi(options: ApiOptions = {}) {
           signal,
         }),
       ),
+    getPipelines: (signal?: AbortSignal) => call(client.GET("/api/pipelines", { signal })),
+    getPipelinesStatus: (signal?: AbortSignal) => call(client.GET("/api/pipelines/status", { signal })),
     /** The SSE endpoint; EventSource cannot send headers, so the token rides in the query. */
     eventsUrl: (): string => {
       const url = new URL("/api/events", baseUrl);

@@ -34,4 +34,8 @@ export const keys = {
   mlflowCompare: (runIds: readonly string[]) => ["mlflow", "compare", ...runIds] as const,
   mlflowModels: ["mlflow", "registered-models"] as const,
   mlflowLinked: (vtmRunId: string) => ["mlflow", "vtm-run", vtmRunId] as const,
+  /** The catalog's pipelines and what Airflow made of them (the page's Refresh). */
+  pipelines: ["pipelines"] as const,
+  pipelineList: ["pipelines", "list"] as const,
+  pipelineStatus: ["pipelines", "status"] as const,
 };

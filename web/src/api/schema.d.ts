@@ -152,6 +152,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/external": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register External Run
+         * @description Record a run `vtm exec` starts on its own machine; it is `running` from now on.
+         *     Registering the same id again returns the run (200).
+         */
+        post: operations["register_external_run_api_runs_external_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/output": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Append External Output
+         * @description Raw output bytes of the run from byte `offset` on; bytes the server holds already are
+         *     skipped. An empty body is a heartbeat. The answer's `received` is where to go on from.
+         */
+        post: operations["append_external_output_api_runs__run_id__output_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish External Run
+         * @description The run ended with this outcome; every output byte (`size`) must have been posted.
+         */
+        post: operations["finish_external_run_api_runs__run_id__finish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -741,6 +803,20 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** ExternalRunAccepted */
+        ExternalRunAccepted: {
+            run: components["schemas"]["RunRecord"];
+            /**
+             * Heartbeatseconds
+             * @description Report at least this often, with an empty output post if nothing is new.
+             */
+            heartbeatSeconds: number;
+            /**
+             * Heartbeattimeoutseconds
+             * @description A run silent for this long is failed as lost.
+             */
+            heartbeatTimeoutSeconds: number;
+        };
         /** FieldErrorOut */
         FieldErrorOut: {
             /** Field */
@@ -775,6 +851,26 @@ export interface components {
          * @enum {string}
          */
         FieldType: "int" | "float" | "bool" | "string" | "choice" | "path";
+        /** FinishExternalRun */
+        FinishExternalRun: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "completed" | "failed" | "stopped";
+            /**
+             * Exitcode
+             * @description As the supervisor recorded it: negative = killed by that signal.
+             */
+            exitCode?: number | null;
+            /** Error */
+            error?: string | null;
+            /**
+             * Size
+             * @description The run's output in bytes: all must have been posted.
+             */
+            size: number;
+        };
         /** FtpOut */
         FtpOut: {
             /**
@@ -1047,6 +1143,20 @@ export interface components {
             /** Aliases */
             aliases: string[];
         };
+        /** OutputAccepted */
+        OutputAccepted: {
+            /**
+             * Received
+             * @description Bytes of the run's output the server holds: the next post starts there.
+             */
+            received: number;
+            status: components["schemas"]["RunStatus"];
+            /**
+             * Stoprequested
+             * @description Someone asked to stop the run: stop the trainer.
+             */
+            stopRequested: boolean;
+        };
         /** PipelineDagRun */
         PipelineDagRun: {
             /** Runid */
@@ -1064,6 +1174,34 @@ export interface components {
             /** Tasks */
             tasks: components["schemas"]["PipelineTaskState"][];
         };
+        /** PipelineOut */
+        PipelineOut: {
+            /** Description */
+            description?: string | null;
+            /**
+             * Schedule
+             * @description Cron expression or preset; none: on demand.
+             */
+            schedule: string | null;
+            /**
+             * Startdate
+             * Format: date
+             */
+            startDate: string;
+            /** Catchup */
+            catchup: boolean;
+            /** Retries */
+            retries: number;
+            /**
+             * Retrydelay
+             * @description Seconds.
+             */
+            retryDelay: number;
+            /** Steps */
+            steps: {
+                [key: string]: components["schemas"]["PipelineStepOut"];
+            };
+        };
         /** PipelineStatus */
         PipelineStatus: {
             /** Pipelineid */
@@ -1075,6 +1213,42 @@ export interface components {
             inAirflow: boolean;
             /** Dagruns */
             dagRuns: components["schemas"]["PipelineDagRun"][];
+        };
+        /**
+         * PipelineStepOut
+         * @description One step: exactly one of ``task``, ``publish``, ``report`` is set (``kind`` says which).
+         */
+        PipelineStepOut: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "task" | "publish" | "report";
+            /** Task */
+            task?: string | null;
+            publish?: components["schemas"]["PublishStepOut"] | null;
+            report?: components["schemas"]["ReportStepOut"] | null;
+            /**
+             * Fields
+             * @description Strings may be Airflow templates such as {{ ds }}.
+             */
+            fields?: {
+                [key: string]: boolean | number | string;
+            };
+            /** Dependson */
+            dependsOn?: string[];
+            /** Retries */
+            retries?: number | null;
+            /**
+             * Retrydelay
+             * @description Seconds.
+             */
+            retryDelay?: number | null;
+            /**
+             * Timeout
+             * @description Seconds.
+             */
+            timeout?: number | null;
         };
         /** PipelineTaskState */
         PipelineTaskState: {
@@ -1101,9 +1275,7 @@ export interface components {
              * @description The catalog's pipelines as validated (durations in seconds).
              */
             pipelines: {
-                [key: string]: {
-                    [key: string]: unknown;
-                };
+                [key: string]: components["schemas"]["PipelineOut"];
             };
             /**
              * Error
@@ -1194,6 +1366,19 @@ export interface components {
             /** Notes */
             notes: string[];
         };
+        /** PublishStepOut */
+        PublishStepOut: {
+            /** Task */
+            task: string;
+            /** Metric */
+            metric?: string | null;
+            /** Goal */
+            goal?: ("max" | "min") | null;
+            /** Since */
+            since?: string | null;
+            /** Alias */
+            alias?: string | null;
+        };
         /** PublishedFile */
         PublishedFile: {
             /**
@@ -1233,6 +1418,43 @@ export interface components {
             summary: components["schemas"]["ReportSummary"];
             /** Tasks */
             tasks: components["schemas"]["ReportTask"][];
+        };
+        /**
+         * RegisterExternalRun
+         * @description A run `vtm exec` has validated against its own catalog and is about to start.
+         */
+        RegisterExternalRun: {
+            /**
+             * Id
+             * @description Chosen by `vtm exec` (a run id), so a repeated register finds the run.
+             */
+            id: string;
+            /** Taskid */
+            taskId: string;
+            /**
+             * Fields
+             * @description The resolved field values.
+             */
+            fields: {
+                [key: string]: unknown;
+            };
+            /**
+             * Command
+             * @description The trainer's argv.
+             */
+            command: string[];
+            /**
+             * Host
+             * @description Where the trainer runs.
+             */
+            host: string;
+            /** @description The Airflow task try running `vtm exec` (AIRFLOW_CTX_*). */
+            airflow?: components["schemas"]["AirflowContext"] | null;
+            /**
+             * Mlflowexperiment
+             * @description The MLflow experiment the trainer logs to.
+             */
+            mlflowExperiment?: string | null;
         };
         /** RegisteredModelList */
         RegisteredModelList: {
@@ -1422,6 +1644,18 @@ export interface components {
             /** Count */
             count: number;
         };
+        /** ReportStepOut */
+        ReportStepOut: {
+            /** Since */
+            since: string;
+            /** Task */
+            task?: string | null;
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "html" | "md";
+        };
         /** ReportStreak */
         ReportStreak: {
             /** Days */
@@ -1608,6 +1842,11 @@ export interface components {
              * @description Where run detail pages link TensorBoard views.
              */
             tensorboardUrl?: string | null;
+            /**
+             * Airflowurl
+             * @description Airflow's UI and API (VTM_AIRFLOW_URL): run pages link tasks.
+             */
+            airflowUrl?: string | null;
             /**
              * Services
              * @description Child servers this server started, with their state.
@@ -1976,6 +2215,175 @@ export interface operations {
                 };
             };
             /** @description Invalid values, one message per field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    register_external_run_api_runs_external_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterExternalRun"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExternalRunAccepted"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The run has ended, or is not an external run */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request, one message per field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    append_external_output_api_runs__run_id__output_post: {
+        parameters: {
+            query: {
+                /** @description Where in the run's output the body starts */
+                offset: number;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutputAccepted"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The run has ended, or is not an external run */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Chunk too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request, one message per field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    finish_external_run_api_runs__run_id__finish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FinishExternalRun"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The run has ended, or is not an external run */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request, one message per field */
             422: {
                 headers: {
                     [name: string]: unknown;

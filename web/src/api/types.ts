@@ -35,6 +35,16 @@ export type CompareRow = Schemas["CompareRow"];
 export type RegisteredModel = Schemas["RegisteredModelOut"];
 export type ModelVersion = Schemas["ModelVersionOut"];
 export type LinkedMlflowRun = Schemas["LinkedMlflowRun"];
+// Pipelines (/api/pipelines, /api/pipelines/status)
+export type Pipeline = Schemas["PipelineOut"];
+export type PipelineStep = Schemas["PipelineStepOut"];
+export type PipelinesResponse = Schemas["PipelinesResponse"];
+export type PipelinesStatus = Schemas["PipelinesStatusResponse"];
+export type PipelineStatus = Schemas["PipelineStatus"];
+export type DagRun = Schemas["PipelineDagRun"];
+export type DagTask = Schemas["PipelineTaskState"];
+export type RunOrigin = Schemas["RunOrigin"];
+export type AirflowContext = Schemas["AirflowContext"];
 /** Whose artifacts: a run's, or a logged model's (MLflow 3 keeps models beside the runs). */
 export type ArtifactOwner = { kind: "run"; id: string } | { kind: "model"; id: string };
 

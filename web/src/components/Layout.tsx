@@ -41,6 +41,9 @@ export function Layout() {
           <NavLink to="/mlflow" data-testid="nav-mlflow">
             MLflow
           </NavLink>
+          <NavLink to="/pipelines" data-testid="nav-pipelines">
+            Pipelines
+          </NavLink>
         </nav>
         <ConnectionStatus />
       </header>

@@ -7,6 +7,7 @@ import { MetricsPanel } from "../components/MetricsPanel";
 import { RunFields } from "../components/RunFields";
 import { RunHeader } from "../components/RunHeader";
 import { RunLinks } from "../components/RunLinks";
+import { RunOrigin } from "../components/RunOrigin";
 import { RunSummary } from "../components/RunSummary";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
 
@@ -33,6 +34,7 @@ export function RunPage() {
     <>
       <RunHeader run={run} task={task} />
       <RunLinks run={run} />
+      <RunOrigin run={run} />
       <div className="detail-grid">
         <RunSummary run={run} task={task} />
         <RunFields run={run} />

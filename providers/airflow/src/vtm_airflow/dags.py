@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ def load_pipelines(source: str | Path, token: str | None = None) -> dict[str, di
 
 def _start_date(value: Any) -> datetime:
     day = value if isinstance(value, date) else date.fromisoformat(str(value or "2026-01-01"))
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
 def _step_args(step: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ async def get_config(runtime: RuntimeDep) -> ServerConfig:
         version=__version__,
         mlflow_ui_url=services.mlflow_ui_url,
         tensorboard_url=services.tensorboard_url,
+        airflow_url=runtime.settings.airflow_url,
         services=[
             ServiceOut(
                 name=s.name,

@@ -8,13 +8,14 @@ from fastapi import APIRouter
 from vtm.api.deps import CatalogDep, RuntimeDep
 from vtm.api.pipeline_schemas import (
     PipelineDagRun,
+    PipelineOut,
     PipelinesResponse,
     PipelinesStatusResponse,
     PipelineStatus,
     PipelineTaskState,
 )
 from vtm.errors import UpstreamError
-from vtm.integrations.airflow import AirflowClient, DagRunState
+from vtm.integrations.airflow import DagRunState, client_for
 from vtm.store import RunData
 
 router = APIRouter(prefix="/api/pipelines", tags=["pipelines"])
@@ -27,10 +28,7 @@ def get_pipelines(holder: CatalogDep) -> PipelinesResponse:
     if loaded is None:
         return PipelinesResponse(pipelines={}, error=str(holder.error))
     return PipelinesResponse(
-        pipelines={
-            pid: p.model_dump(mode="json", by_alias=True, exclude_none=True)
-            for pid, p in loaded.catalog.pipelines.items()
-        }
+        pipelines={pid: PipelineOut.of(p) for pid, p in loaded.catalog.pipelines.items()}
     )
 
 
@@ -70,7 +68,7 @@ def get_pipelines_status(runtime: RuntimeDep, limit: int = 5) -> PipelinesStatus
         return PipelinesStatusResponse(
             airflow_url=settings.airflow_url, configured=False, pipelines=empty
         )
-    client = AirflowClient(settings)
+    client = client_for(settings)
     try:
         statuses = []
         for pid in ids:
@@ -87,8 +85,6 @@ def get_pipelines_status(runtime: RuntimeDep, limit: int = 5) -> PipelinesStatus
         return PipelinesStatusResponse(
             airflow_url=settings.airflow_url, configured=True, error=str(exc), pipelines=empty
         )
-    finally:
-        client.close()
     return PipelinesStatusResponse(
         airflow_url=settings.airflow_url, configured=True, pipelines=statuses
     )

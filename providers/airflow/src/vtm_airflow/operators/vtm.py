@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowTaskTimeout
 
 from vtm_airflow.hooks.vtm import VtmHook
 from vtm_airflow.triggers.vtm import VtmRunTrigger
@@ -36,7 +37,7 @@ class VtmRunOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("vtm_task", "fields")
-    template_fields_renderers = {"fields": "json"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"fields": "json"}
     ui_color = "#dbeafe"
 
     def __init__(
@@ -64,31 +65,59 @@ class VtmRunOperator(BaseOperator):
 
     def execute(self, context: Any) -> str:
         hook = self._hook()
-        run = hook.start_run(self.vtm_task, dict(self.fields), airflow_context(context))
-        self._vtm_run_id = run["id"]
-        context["ti"].xcom_push(key="vtm_run_id", value=run["id"])
-        self.log.info("VTM run %s of task %s started", run["id"], self.vtm_task)
-        if self.deferrable:
-            self.defer(
-                trigger=VtmRunTrigger(
-                    run_id=run["id"],
-                    vtm_conn_id=self.vtm_conn_id,
-                    poll_interval=self.poll_interval,
-                    retry_seconds=self.retry_seconds,
-                ),
-                method_name="execute_complete",
-            )
-        return self._finish(context, hook.wait_for_run(run["id"], self.poll_interval))
+        try:
+            run = hook.start_run(self.vtm_task, dict(self.fields), airflow_context(context))
+            self._vtm_run_id = run["id"]
+            context["ti"].xcom_push(key="vtm_run_id", value=run["id"])
+            self.log.info("VTM run %s of task %s started", run["id"], self.vtm_task)
+            if self.deferrable:
+                self.defer(
+                    trigger=VtmRunTrigger(
+                        run_id=run["id"],
+                        vtm_conn_id=self.vtm_conn_id,
+                        poll_interval=self.poll_interval,
+                        retry_seconds=self.retry_seconds,
+                        deadline=self._deadline(context),
+                    ),
+                    method_name="execute_complete",
+                )
+            ended = hook.wait_for_run(run["id"], self.poll_interval)
+        finally:
+            hook.close()
+        return self._finish(context, ended)
+
+    def _deadline(self, context: Any) -> float | None:
+        """When a deferred wait must give up (Unix time), from ``execution_timeout``.
+
+        Airflow enforces ``execution_timeout`` only while ``execute`` runs, not while a trigger
+        waits, so the trigger carries the deadline and stops the run itself.
+        """
+        if self.execution_timeout is None:
+            return None
+        started = getattr(context["ti"], "start_date", None)
+        begin = started.timestamp() if started is not None else time.time()
+        return begin + self.execution_timeout.total_seconds()
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> str:
-        if event["status"] != "ended":
+        run = event.get("run")
+        self._vtm_run_id = run["id"] if run else event.get("runId")
+        if event["status"] == "timeout" and run is not None:
+            self._push_outcome(context, run)
+            raise AirflowTaskTimeout(
+                f"VTM run {run['id']} stopped: still {run['status']} after the "
+                f"execution_timeout of {self.execution_timeout}"
+            )
+        if event["status"] != "ended" or run is None:
             raise AirflowException(event.get("message", f"waiting for VTM failed: {event}"))
-        return self._finish(context, event["run"])
+        return self._finish(context, run)
 
-    def _finish(self, context: Any, run: dict[str, Any]) -> str:
+    def _push_outcome(self, context: Any, run: dict[str, Any]) -> None:
         ti = context["ti"]
         ti.xcom_push(key="mlflow_run_id", value=run.get("mlflowRunId"))
         ti.xcom_push(key="progress", value=run.get("progress") or {})
+
+    def _finish(self, context: Any, run: dict[str, Any]) -> str:
+        self._push_outcome(context, run)
         if run["status"] != "completed":
             reason = run.get("error") or f"exit code {run.get('exitCode')}"
             raise AirflowException(
@@ -98,10 +127,14 @@ class VtmRunOperator(BaseOperator):
         return str(run["id"])
 
     def on_kill(self) -> None:
-        """Stop the training too: an Airflow timeout or a cleared task must not leave it running."""
+        """Stop the training too: an Airflow timeout or a killed task must not leave it running.
+
+        (A deferred task that a person clears is the trigger's ``on_kill``.)
+        """
         if self._vtm_run_id is not None:
             self.log.info("stopping VTM run %s", self._vtm_run_id)
-            self._hook().stop_run(self._vtm_run_id)
+            run = self._hook().stop_run(self._vtm_run_id)
+            self.log.info("VTM run %s is %s", run["id"], run["status"])
 
 
 class VtmPublishOperator(BaseOperator):
@@ -125,9 +158,17 @@ class VtmPublishOperator(BaseOperator):
         self.since, self.alias, self.vtm_conn_id = since, alias, vtm_conn_id
 
     def execute(self, context: Any) -> dict[str, Any]:
-        result = VtmHook(self.vtm_conn_id).publish(
-            self.vtm_task, metric=self.metric, goal=self.goal, since=self.since, alias=self.alias
-        )
+        hook = VtmHook(self.vtm_conn_id)
+        try:
+            result = hook.publish(
+                self.vtm_task,
+                metric=self.metric,
+                goal=self.goal,
+                since=self.since,
+                alias=self.alias,
+            )
+        finally:
+            hook.close()
         self.log.info(
             "published %s version %s (%s)",
             result.get("registeredModel"),
@@ -161,10 +202,14 @@ class VtmReportOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         hook = VtmHook(self.vtm_conn_id)
-        if self.output_path:
-            path = Path(self.output_path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(hook.report(self.since, self.vtm_task, self.fmt), encoding="utf-8")
-            self.log.info("quality report written to %s", path)
-        summary: dict[str, Any] = hook.report(self.since, self.vtm_task, "json")
+        try:
+            if self.output_path:
+                path = Path(self.output_path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                page = hook.report(self.since, self.vtm_task, self.fmt)
+                path.write_text(page, encoding="utf-8")
+                self.log.info("quality report written to %s", path)
+            summary: dict[str, Any] = hook.report(self.since, self.vtm_task, "json")
+        finally:
+            hook.close()
         return summary

@@ -24,7 +24,11 @@ class VtmRunSensor(BaseSensorOperator):
         self.vtm_conn_id = vtm_conn_id
 
     def poke(self, context: Any) -> bool:
-        run = VtmHook(self.vtm_conn_id).get_run(self.vtm_run_id)
+        hook = VtmHook(self.vtm_conn_id)
+        try:
+            run = hook.get_run(self.vtm_run_id)
+        finally:
+            hook.close()
         if run["status"] in ("failed", "stopped"):
             raise AirflowException(f"VTM run {self.vtm_run_id} ended {run['status']}")
         return bool(run["status"] == "completed")

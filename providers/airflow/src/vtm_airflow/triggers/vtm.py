@@ -1,18 +1,24 @@
 """``VtmRunTrigger``: waits in the triggerer for a VTM run to end, so no worker slot is held.
 
 Its keyword arguments are primitives (Airflow stores them); the token is not among them: the
-trigger reads the connection again when it runs.
+trigger reads the connection again when it runs. It yields exactly one event:
+``{"status": "ended", "run": RUN}`` once the run is completed, failed or stopped;
+``{"status": "timeout", "run": RUN}`` when ``deadline`` (a Unix time) passed first, after
+asking VTM to stop the run; ``{"status": "error", "runId": ID, "message": ...}`` when VTM
+could not be asked for longer than ``retry_seconds``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from vtm_airflow._client import TERMINAL, AsyncVtmClient, VtmApiError
+from vtm_airflow._client import TERMINAL, AsyncVtmClient, Endpoint, VtmApiError
+from vtm_airflow.hooks.vtm import STOP_RETRY_SECONDS
 
 
 class VtmRunTrigger(BaseTrigger):
@@ -22,12 +28,14 @@ class VtmRunTrigger(BaseTrigger):
         vtm_conn_id: str = "vtm_default",
         poll_interval: float = 2.0,
         retry_seconds: float = 120.0,
+        deadline: float | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # Airflow leaves it unannotated
         self.run_id = run_id
         self.vtm_conn_id = vtm_conn_id
         self.poll_interval = poll_interval
         self.retry_seconds = retry_seconds
+        self.deadline = deadline
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -37,27 +45,39 @@ class VtmRunTrigger(BaseTrigger):
                 "vtm_conn_id": self.vtm_conn_id,
                 "poll_interval": self.poll_interval,
                 "retry_seconds": self.retry_seconds,
+                "deadline": self.deadline,
             },
         )
 
-    async def _endpoint(self) -> Any:
-        from asgiref.sync import sync_to_async
-
+    async def _endpoint(self, retry_seconds: float) -> Endpoint:
         from vtm_airflow.hooks.vtm import VtmHook
 
-        conn = await sync_to_async(VtmHook.get_connection)(self.vtm_conn_id)
-        return VtmHook.endpoint_of(conn, self.retry_seconds)
+        conn = await VtmHook.aget_connection(self.vtm_conn_id)
+        return VtmHook.endpoint_of(conn, retry_seconds)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        client = AsyncVtmClient(await self._endpoint())
+        client = AsyncVtmClient(await self._endpoint(self.retry_seconds))
         try:
             while True:
                 run = await client.json("GET", f"/api/runs/{self.run_id}")
                 if run["status"] in TERMINAL:
                     yield TriggerEvent({"status": "ended", "run": run})
                     return
+                if self.deadline is not None and time.time() >= self.deadline:
+                    run = await client.json("POST", f"/api/runs/{self.run_id}/stop")
+                    yield TriggerEvent({"status": "timeout", "run": run})
+                    return
                 await asyncio.sleep(self.poll_interval)
         except VtmApiError as exc:
             yield TriggerEvent({"status": "error", "runId": self.run_id, "message": str(exc)})
+        finally:
+            await client.aclose()
+
+    async def on_kill(self) -> None:
+        """A person cleared or marked the deferred task: stop the training as well."""
+        client = AsyncVtmClient(await self._endpoint(STOP_RETRY_SECONDS))
+        try:
+            await client.json("POST", f"/api/runs/{self.run_id}/stop")
+            self.log.info("stopped VTM run %s", self.run_id)
         finally:
             await client.aclose()

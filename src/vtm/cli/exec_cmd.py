@@ -1,0 +1,55 @@
+"""`vtm exec TASK --set k=v`: run a catalog task here, in the foreground, and record it in VTM.
+
+The entrypoint of an Airflow BashOperator or a Kubernetes pod: the fields are checked against
+the local catalog before anything starts (exit 2 naming each bad field), the trainer runs
+under VTM's supervisor, its output streams to stdout, SIGTERM/SIGINT stop it, and the exit code
+is the run's (0 only when it completed). With VTM_URL the run is recorded on that server,
+otherwise in the local store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def exec_command(
+    task: Annotated[str, typer.Argument(help="Task id from the catalog.")],
+    set_: Annotated[
+        list[str], typer.Option("--set", "-s", help="A field value, key=value; repeatable.")
+    ] = [],  # noqa: B006
+    catalog: Annotated[
+        Path | None, typer.Option(envvar="VTM_CATALOG", help="The training catalog file.")
+    ] = None,
+    home: Annotated[
+        Path | None, typer.Option(envvar="VTM_HOME", help="Data home (run folders, store).")
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url", envvar="VTM_URL", help="Record the run on this VTM server (else locally)."
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="VTM_TOKEN", help="API token, if the server wants one."),
+    ] = None,
+    server_wait: Annotated[
+        float,
+        typer.Option(
+            "--server-wait",
+            envvar="VTM_EXEC_SERVER_WAIT",
+            min=0,
+            help="Seconds to wait for a server that does not answer, before and after the run.",
+        ),
+    ] = 120.0,
+) -> None:
+    """Run TASK here in the foreground under VTM's supervisor and record it in VTM (for
+    Airflow's BashOperator or a Kubernetes pod). Exits with the trainer's exit code."""
+    from vtm.cli.app import parse_sets  # here: cli.app imports this module
+    from vtm.cli.exec_run import exec_task  # here: heavier than any other command needs
+
+    code = exec_task(task, parse_sets(set_), catalog, home, url, token, server_wait)
+    raise typer.Exit(code)

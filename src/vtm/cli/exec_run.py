@@ -1,0 +1,142 @@
+"""What `vtm exec` does once its options are read: plan the run against the local catalog,
+record it (``RemoteRecorder`` at VTM_URL, else ``LocalRecorder``), run it in the foreground,
+report. Kept apart from the command so that other `vtm` commands do not import all this.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from vtm.catalog import load_catalog, plan_launch, resolve_fields
+from vtm.cli.client import ApiError, Unreachable
+from vtm.cli.exec_remote import RemoteRecorder
+from vtm.errors import CatalogError, InvalidRequest, NotFound
+from vtm.runs.foreground import Foreground, Outcome, StopSignal, output_size
+from vtm.runs.ids import new_run_id
+from vtm.runs.launch import launch_record
+from vtm.runs.local_recorder import LocalRecorder, store_name
+from vtm.runs.origin import airflow_from_env
+from vtm.settings import Settings
+from vtm.states import RunStatus
+from vtm.store import NewRun
+from vtm.store.records import utcnow
+from vtm.supervisor import RunDir
+
+
+def note(message: str) -> None:
+    """A line of our own, on stderr (stdout carries the trainer's output alone); plain and
+    unwrapped, as task logs keep it."""
+    print(f"vtm exec: {message}", file=sys.stderr, flush=True)
+
+
+def _usage(message: str) -> typer.Exit:
+    note(f"error: {message}")
+    return typer.Exit(2)
+
+
+def exec_task(
+    task: str,
+    fields: dict[str, str],
+    catalog: Path | None,
+    home: Path | None,
+    url: str | None,
+    token: str | None,
+    server_wait: float,
+) -> int:
+    """Run ``task`` and return the exit code; typer.Exit for what ends it before the start."""
+    overrides: dict[str, Any] = {}
+    if catalog is not None:
+        overrides["catalog"] = catalog
+    if home is not None:
+        overrides["home"] = home
+    settings = Settings(**overrides)
+    new = _plan(settings, task, fields)
+    # With a server: this machine's copy of the output. Without: where a `vtm serve` on the
+    # same store looks for it.
+    run_dir = RunDir((settings.home / "exec" if url else settings.runs_dir) / new.id)
+    stop = StopSignal()
+    stop.install()  # before registering: a stop from now on must end the run as stopped
+    recorder = _recorder(settings, url, token, server_wait, stop)
+    runner = Foreground(settings, new, run_dir, recorder, stop, sys.stdout.buffer, note)
+    try:
+        _register(recorder, new)
+        note(f"run {new.id} of {task} on {new.origin['host']}, recorded at {recorder.where}")
+        outcome = runner.run_trainer()
+        recorder.finish(outcome, output_size(run_dir.output_log))
+    finally:
+        recorder.close()
+    _report(new.id, outcome)
+    return outcome.exit_code
+
+
+def _plan(settings: Settings, task: str, fields: dict[str, str]) -> NewRun:
+    """The run to start, checked against the local catalog: nothing has started yet."""
+    try:
+        loaded = load_catalog(settings.catalog)
+        resolved = resolve_fields(loaded.catalog, task, fields)
+        plan = plan_launch(loaded, task, resolved)
+        airflow = airflow_from_env(os.environ)
+    except InvalidRequest as exc:
+        for error in exc.errors:
+            note(f"error: {error.field}: {error.message}")
+        raise typer.Exit(2) from None
+    except (CatalogError, NotFound, ValueError) as exc:
+        raise _usage(str(exc)) from None
+    launch = launch_record(loaded, task, plan)
+    origin: dict[str, Any] = {"kind": "exec", "host": socket.gethostname()}
+    if airflow is not None:
+        origin["airflow"] = airflow
+    now = utcnow()
+    new = NewRun(
+        id=new_run_id(now),
+        task_id=task,
+        fields=dict(resolved),
+        command=list(plan.argv),
+        launch=launch,
+        origin=origin,
+        status=RunStatus.RUNNING,
+        started_at=now,
+        created_at=now,
+    )
+    return new
+
+
+def _recorder(
+    settings: Settings, url: str | None, token: str | None, wait: float, stop: StopSignal
+) -> LocalRecorder | RemoteRecorder:
+    if url:
+        return RemoteRecorder(url, token, wait, note, cancelled=lambda: stop.signum is not None)
+    try:
+        return LocalRecorder(settings)
+    except SQLAlchemyError as exc:
+        note(f"error: cannot open the store {store_name(settings)}: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _register(recorder: LocalRecorder | RemoteRecorder, new: NewRun) -> None:
+    """Record the run before it starts; a refusal or no answer starts nothing."""
+    try:
+        recorder.register(new)
+    except ApiError as exc:
+        for f in exc.fields:
+            note(f"error: {f['field']}: {f['message']}")
+        raise _usage(f"the VTM server refused the run: {exc.message}") from None
+    except Unreachable as exc:
+        note(f"error: {exc}; nothing was started")
+        raise typer.Exit(1) from None
+
+
+def _report(run_id: str, outcome: Outcome) -> None:
+    line = f"run {run_id} {outcome.status.value}"
+    if outcome.returncode is not None:
+        line += f" (trainer exit code {outcome.returncode})"
+    if outcome.reason:
+        line += f": {outcome.reason}"
+    note(line)

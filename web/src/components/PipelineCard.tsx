@@ -1,0 +1,153 @@
+import type { Pipeline, PipelineStatus } from "../api/types";
+import {
+  airflowDagUrl,
+  formatSchedule,
+  formatSeconds,
+  orderedSteps,
+  stepAction,
+  stepFields,
+} from "../lib/pipelines";
+import { DagRunsTable } from "./DagRunsTable";
+
+/** Where Airflow stands with a pipeline; nothing when VTM cannot ask (the page says why). */
+function AirflowSide({
+  id,
+  status,
+  stepOrder,
+  airflowUrl,
+  now,
+}: {
+  id: string;
+  status: PipelineStatus | undefined;
+  stepOrder: readonly string[];
+  airflowUrl: string | null;
+  now: number;
+}) {
+  if (!status) return null;
+  if (!status.inAirflow) {
+    return (
+      <p className="muted" data-testid={`pipeline-not-in-airflow-${id}`}>
+        Airflow has no DAG <span className="mono">{id}</span> (yet): its DAGs folder needs the DAG file that
+        reads this catalog, and Airflow parses new files within a few minutes.
+      </p>
+    );
+  }
+  if (status.dagRuns.length === 0) {
+    return (
+      <p className="muted" data-testid={`pipeline-no-runs-${id}`}>
+        No DAG runs yet. A new DAG starts paused in Airflow: unpause it there, or trigger it.
+      </p>
+    );
+  }
+  return (
+    <DagRunsTable
+      pipelineId={id}
+      runs={status.dagRuns}
+      stepOrder={stepOrder}
+      airflowUrl={airflowUrl}
+      now={now}
+    />
+  );
+}
+
+/** One pipeline of the catalog: its schedule and steps, and its latest DAG runs in Airflow. */
+export function PipelineCard({
+  id,
+  pipeline,
+  status,
+  airflowUrl,
+  now,
+}: {
+  id: string;
+  pipeline: Pipeline;
+  status: PipelineStatus | undefined;
+  airflowUrl: string | null;
+  now: number;
+}) {
+  const steps = orderedSteps(pipeline);
+  const headingId = `pipeline-heading-${id}`;
+  return (
+    <section className="card pipeline" aria-labelledby={headingId} data-testid={`pipeline-${id}`}>
+      <div className="page-head">
+        <h2 id={headingId} className="mono">
+          {id}
+        </h2>
+        {airflowUrl && status?.inAirflow && (
+          <a
+            className="button small"
+            href={airflowDagUrl(airflowUrl, id)}
+            target="_blank"
+            rel="noreferrer"
+            data-testid={`pipeline-dag-link-${id}`}
+          >
+            DAG in Airflow ↗
+          </a>
+        )}
+      </div>
+      {pipeline.description && <p>{pipeline.description}</p>}
+      <dl className="facts">
+        <div>
+          <dt>Schedule</dt>
+          <dd className="mono" data-testid={`pipeline-schedule-${id}`}>
+            {formatSchedule(pipeline.schedule)}
+          </dd>
+        </div>
+        <div>
+          <dt>Start date</dt>
+          <dd>{pipeline.startDate}</dd>
+        </div>
+        <div>
+          <dt>Catch-up</dt>
+          <dd>{pipeline.catchup ? "yes" : "no"}</dd>
+        </div>
+        <div>
+          <dt>Retries</dt>
+          <dd>
+            {pipeline.retries}
+            {pipeline.retries > 0 && ` after ${formatSeconds(pipeline.retryDelay)}`}
+          </dd>
+        </div>
+      </dl>
+      <h3>Steps</h3>
+      <div className="table-scroll">
+        <table className="runs-table" data-testid={`pipeline-steps-${id}`}>
+          <thead>
+            <tr>
+              <th scope="col">Step</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Does</th>
+              <th scope="col">Fields</th>
+              <th scope="col">After</th>
+              <th scope="col">Retries</th>
+            </tr>
+          </thead>
+          <tbody>
+            {steps.map(([stepId, step]) => (
+              <tr key={stepId} data-testid={`pipeline-step-${id}-${stepId}`} data-kind={step.kind}>
+                <td className="mono">{stepId}</td>
+                <td>{step.kind}</td>
+                <td className="wrap">{stepAction(step)}</td>
+                <td className="mono small wrap">{stepFields(step) || "—"}</td>
+                <td className="mono">{step.dependsOn?.length ? step.dependsOn.join(", ") : "—"}</td>
+                <td>
+                  {step.retries ?? <span className="muted">{pipeline.retries}</span>}
+                  {step.timeout != null && (
+                    <span className="muted small"> · timeout {formatSeconds(step.timeout)}</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h3>Latest DAG runs</h3>
+      <AirflowSide
+        id={id}
+        status={status}
+        stepOrder={steps.map(([stepId]) => stepId)}
+        airflowUrl={airflowUrl}
+        now={now}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { anyDagRunActive } from "../api/pipelineQueries";
+import type { PipelineStep, PipelinesStatus } from "../api/types";
+import {
+  airflowDagRunUrl,
+  airflowDagUrl,
+  airflowTaskUrl,
+  formatSchedule,
+  formatSeconds,
+  orderedSteps,
+  stateTone,
+  stepAction,
+  stepFields,
+} from "./pipelines";
+
+function step(overrides: Partial<PipelineStep>): PipelineStep {
+  return { kind: "task", task: "digits-cnn", fields: {}, dependsOn: [], ...overrides };
+}
+
+describe("Airflow links", () => {
+  it("builds Airflow 3 UI addresses, encoding run ids", () => {
+    const base = "http://127.0.0.1:8080/";
+    const runId = "manual__2026-11-26T02:00:00+00:00";
+    expect(airflowDagUrl(base, "digits-nightly")).toBe("http://127.0.0.1:8080/dags/digits-nightly");
+    expect(airflowDagRunUrl(base, "digits-nightly", runId)).toBe(
+      "http://127.0.0.1:8080/dags/digits-nightly/runs/manual__2026-11-26T02%3A00%3A00%2B00%3A00",
+    );
+    expect(
+      airflowTaskUrl(base, { dagId: "d", runId: "r", taskId: "train", tryNumber: 2, mapIndex: -1 }),
+    ).toBe("http://127.0.0.1:8080/dags/d/runs/r/tasks/train?try_number=2");
+    expect(airflowTaskUrl(base, { dagId: "d", runId: "r", taskId: "train", tryNumber: 0, mapIndex: 3 })).toBe(
+      "http://127.0.0.1:8080/dags/d/runs/r/tasks/train/mapped/3",
+    );
+  });
+});
+
+describe("pipeline text", () => {
+  it("writes durations as the catalog does, and schedules", () => {
+    expect(formatSeconds(90)).toBe("90s");
+    expect(formatSeconds(300)).toBe("5m");
+    expect(formatSeconds(7200)).toBe("2h");
+    expect(formatSeconds(86400)).toBe("1d");
+    expect(formatSeconds(null)).toBe("—");
+    expect(formatSchedule("0 2 * * *")).toBe("0 2 * * *");
+    expect(formatSchedule(null)).toMatch(/on demand/);
+  });
+
+  it("says what each kind of step does", () => {
+    expect(stepAction(step({ task: "digits-prepare" }))).toBe("run digits-prepare");
+    expect(
+      stepAction(
+        step({
+          kind: "publish",
+          task: null,
+          publish: {
+            task: "digits-cnn",
+            metric: "val_accuracy",
+            goal: "max",
+            since: "1d",
+            alias: "champion",
+          },
+        }),
+      ),
+    ).toBe("publish the best digits-cnn model (by max val_accuracy, since 1d, alias champion)");
+    expect(
+      stepAction(step({ kind: "report", task: null, report: { since: "7d", task: null, format: "html" } })),
+    ).toBe("quality report of the last 7d (html)");
+    expect(stepFields(step({ fields: { snapshot: "{{ ds }}", epochs: 3 } }))).toBe(
+      "snapshot={{ ds }} epochs=3",
+    );
+  });
+
+  it("orders steps after what they depend on, otherwise as declared", () => {
+    const steps = {
+      publish: step({ dependsOn: ["evaluate"] }),
+      prepare: step({}),
+      evaluate: step({ dependsOn: ["train"] }),
+      train: step({ dependsOn: ["prepare"] }),
+      report: step({}),
+    };
+    expect(orderedSteps({ steps }).map(([id]) => id)).toEqual([
+      "prepare",
+      "train",
+      "evaluate",
+      "publish",
+      "report",
+    ]);
+  });
+
+  it("groups Airflow's states by what they mean", () => {
+    expect(stateTone("success")).toBe("ok");
+    expect(stateTone("upstream_failed")).toBe("bad");
+    expect(stateTone("deferred")).toBe("active");
+    expect(stateTone("up_for_retry")).toBe("wait");
+    expect(stateTone(null)).toBe("none");
+    expect(stateTone("skipped")).toBe("none");
+  });
+
+  it("polls faster only while a DAG run is queued or running", () => {
+    const status = (state: string): PipelinesStatus => ({
+      airflowUrl: "http://a",
+      configured: true,
+      pipelines: [
+        {
+          pipelineId: "p",
+          inAirflow: true,
+          dagRuns: [
+            {
+              runId: "r",
+              logicalDate: null,
+              state,
+              runType: null,
+              startDate: null,
+              endDate: null,
+              tasks: [],
+            },
+          ],
+        },
+      ],
+    });
+    expect(anyDagRunActive(status("running"))).toBe(true);
+    expect(anyDagRunActive(status("queued"))).toBe(true);
+    expect(anyDagRunActive(status("success"))).toBe(false);
+    expect(anyDagRunActive(undefined)).toBe(false);
+  });
+});
