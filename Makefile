@@ -111,7 +111,9 @@ typecheck: $(STAMP) $(AIRFLOW_TEST_STAMP)
 	@# The provider is checked against Airflow's own environment (its config: providers/airflow).
 	cd providers/airflow && ../../$(AIRFLOW_VENV)/bin/mypy
 
-unit: $(STAMP) $(WEB_BUILD) services chromium
+# The Airflow environment too: tests/test_exec.py and tests/test_airflow_standalone.py run
+# real Airflow from it.
+unit: $(STAMP) $(WEB_BUILD) services chromium $(AIRFLOW_STAMP)
 	$(BIN)/pytest
 
 ## test: lint, type-check, the UI's tests, the whole test suite (SQLite and PostgreSQL) and the

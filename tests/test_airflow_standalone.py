@@ -146,8 +146,12 @@ def test_a_failing_step_fails_the_dag_run_and_its_downstream_never_runs(setup: S
     assert (broken["origin"]["airflow"]["taskId"], broken["status"]) == ("broken", "failed")
     assert broken["exitCode"] == 4
 
+    # A second DAG run, for the next day: VTM lists the newest first.
+    setup.airflow.trigger(FAILING, "vtm-fails-2", "2026-11-21T00:00:00Z")
+    assert setup.airflow.wait_dag_run(FAILING, "vtm-fails-2")["state"] == "failed"
     status = {p["pipelineId"]: p for p in setup.status()["pipelines"]}[FAILING]
-    [shown] = [r for r in status["dagRuns"] if r["runId"] == run_id]
+    assert [r["runId"] for r in status["dagRuns"]] == ["vtm-fails-2", run_id]
+    shown = status["dagRuns"][1]
     tasks = {t["taskId"]: t for t in shown["tasks"]}
     assert shown["state"] == "failed"
     assert (tasks["broken"]["state"], tasks["broken"]["vtmRunId"]) == ("failed", broken["id"])
