@@ -129,6 +129,7 @@ def test_catalog_is_valid_version_1() -> None:
         "shapes-segmentation",
         "plain-argparse",
         "digits-evaluate",
+        "digits-prepare",
     }
     for task_id, task in catalog.tasks.items():
         assert (EXAMPLES / task.runner.target).is_file(), task_id
@@ -220,3 +221,27 @@ def test_trainer_reports_without_the_vtm_package(tmp_path: Path) -> None:
     stdout, _ = run(argv, tmp_path, PYTHONPATH=str(stub.parent), VTM_TENSORBOARD_DIR="")
     check_progress(progress_lines(stdout), 1, "val_accuracy")
     assert not (tmp_path / "tb").exists()  # VTM_TENSORBOARD_DIR empty: no event files
+
+
+def test_prepare_data_writes_a_complete_dated_snapshot_that_training_reads(
+    tmp_path: Path,
+) -> None:
+    prepare = [sys.executable, str(EXAMPLES / "prepare_data.py"), "--data_root", str(tmp_path)]
+    done = subprocess.run(
+        [*prepare, "--snapshot", "2026-11-25"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "digits" / "2026-11-25"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["snapshot"] == "2026-11-25"
+    assert manifest["images"] == 1797
+    # Written aside and renamed: nothing half-written is left next to it.
+    assert sorted(p.name for p in (tmp_path / "digits").iterdir()) == ["2026-11-25"]
+    assert 'VTM_RUN_META::{"snapshot": "2026-11-25"' in done.stdout
+
+    bad = subprocess.run(
+        [*prepare, "--snapshot", "2026-13-01"], capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2
+    assert "not a date" in bad.stderr
+    assert not (tmp_path / "digits" / "2026-13-01").exists()
