@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vtm import __version__
+from vtm.cli.calls import api_call, fail
 from vtm.cli.client import ApiError, Unreachable, VtmClient
 from vtm.cli.exec_cmd import exec_command
 from vtm.cli.follow import TERMINAL, exit_code_for, follow, metrics_text
@@ -46,23 +47,11 @@ def _client(url: str, token: str | None) -> VtmClient:
     return VtmClient(url, token)
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}")
-    return typer.Exit(code)
+_fail = fail
 
 
 def _api(call: Any) -> Any:
-    """Run a client call; turn API and connection errors into clear messages."""
-    try:
-        return call()
-    except ApiError as exc:
-        if exc.fields:
-            for f in exc.fields:
-                err.print(f"[red]error:[/] {f['field']}: {f['message']}")
-            raise typer.Exit(2) from exc
-        raise _fail(exc.message, 2) from exc
-    except Unreachable as exc:
-        raise _fail(str(exc)) from exc
+    return api_call(call)
 
 
 def parse_sets(values: list[str]) -> dict[str, str]:

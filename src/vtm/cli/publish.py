@@ -8,7 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vtm.cli.client import ApiError, Unreachable, VtmClient
+from vtm.cli.calls import api_call
+from vtm.cli.client import VtmClient
 
 console = Console()
 err = Console(stderr=True)
@@ -48,16 +49,7 @@ def publish(
     body.update({k: v for k, v in (("metric", metric), ("goal", goal), ("since", since)) if v})
     client = VtmClient(url, token)
     try:
-        result = client.publish(body)
-    except ApiError as exc:
-        for f in exc.fields:
-            err.print(f"[red]error:[/] {f['field']}: {f['message']}")
-        if not exc.fields:
-            err.print(f"[red]error:[/] {exc.message}")
-        raise typer.Exit(2) from None
-    except Unreachable as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+        result = api_call(lambda: client.publish(body))
     finally:
         client.close()
     show(result)

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from vtm.cli.client import ApiError, Unreachable, VtmClient
+from vtm.cli.calls import api_call
+from vtm.cli.client import VtmClient
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
 
@@ -58,16 +59,7 @@ def report(
     fmt = _format(out, format_)
     client = VtmClient(url, token, timeout=120.0)
     try:
-        body = client.report(fmt, since, task)
-    except ApiError as exc:
-        for f in exc.fields:
-            err.print(f"[red]error:[/] {f['field']}: {f['message']}")
-        if not exc.fields:
-            err.print(f"[red]error:[/] {exc.message}")
-        raise typer.Exit(2) from exc
-    except Unreachable as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
+        body = api_call(lambda: client.report(fmt, since, task))
     finally:
         client.close()
     if out is None:
