@@ -65,20 +65,30 @@ provider-test: $(STAMP) $(AIRFLOW_TEST_STAMP)
 	$(AIRFLOW_VENV)/bin/pytest providers/airflow/tests
 
 ## airflow: `airflow standalone` on :8080 (home .airflow/) with the catalog's pipelines as DAGs
-##          and a `vtm` connection to VTM at $(VTM_URL) (token: $$VTM_TOKEN); run `make run` too
+##          and a `vtm` connection to VTM at $(VTM_URL) (token: $$VTM_TOKEN); run `make run` too.
+##          Ctrl-C or SIGTERM stops every Airflow process (SIGKILL after AIRFLOW_STOP_GRACE s).
+# AIRFLOW_HOME is make's own here (an exported one, maybe another Airflow's, is not used):
+# `make airflow AIRFLOW_HOME=dir AIRFLOW_PORT=8081` for a second, separate Airflow.
+airflow: AIRFLOW_HOME := $(CURDIR)/.airflow
+AIRFLOW_PORT ?= 8080
+AIRFLOW_STOP_GRACE ?= 10
 airflow: $(AIRFLOW_STAMP)
-	@mkdir -p .airflow
-	@# standalone starts its components as `airflow …` from PATH: this environment's.
+	@mkdir -p $(AIRFLOW_HOME)
+	@# standalone starts its components as `airflow …` from PATH: this environment's. It runs
+	@# under standalone/run.py (exec: make's child), which stops all it starts when stopped.
 	PATH=$(CURDIR)/$(AIRFLOW_VENV)/bin:$$PATH \
-	AIRFLOW_HOME=$(CURDIR)/.airflow \
+	AIRFLOW_HOME=$(abspath $(AIRFLOW_HOME)) \
 	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/providers/airflow/standalone/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False \
 	AIRFLOW__CORE__PARALLELISM=4 \
 	AIRFLOW__API__HOST=127.0.0.1 \
+	AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(AIRFLOW_PORT)/execution/ \
 	VTM_CATALOG=$(AIRFLOW_CATALOG) \
 	AIRFLOW_CONN_VTM_DEFAULT="$$(VTM_URL=$(VTM_URL) $(AIRFLOW_VENV)/bin/python \
 		providers/airflow/standalone/connection.py)" \
-	$(AIRFLOW_VENV)/bin/airflow standalone
+	exec $(AIRFLOW_VENV)/bin/python providers/airflow/standalone/run.py \
+		--grace $(AIRFLOW_STOP_GRACE) $(AIRFLOW_VENV)/bin/airflow standalone
 
 web-test: $(WEB_DEPS)
 	npm --prefix web run lint

@@ -200,6 +200,9 @@ class Server:
             VTM_STOP_GRACE_SECONDS="1",
             VTM_GPUS="none",
             VTM_MAX_CONCURRENT_RUNS="4",
+            # No benchmark uses MLflow; creating its store at start would load the CPU while
+            # the first samples are taken.
+            VTM_MLFLOW_STORE_AT_START="false",
         )
         if database_url is not None:
             self.env["VTM_DATABASE_URL"] = database_url

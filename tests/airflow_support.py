@@ -1,10 +1,13 @@
 """A real `airflow standalone` from `.venv-airflow`, for the tests that need Airflow itself.
 
-It runs with a home of its own (SQLite, LocalExecutor), on loopback at a free port, with the
-DAGs folder of `make airflow` (providers/airflow/standalone/dags: one DAG per pipeline of the
+It is started as a person starts it, with `make airflow` (so through the launcher,
+providers/airflow/standalone/run.py), with a home of its own (SQLite, LocalExecutor) and a free
+port on loopback given to make: the DAGs folder of `make airflow` (one DAG per pipeline of the
 catalog named by ``VTM_CATALOG``) and a ``vtm_default`` connection to the VTM under test.
-Standalone starts its scheduler, DAG processor, API server and triggerer as children in its
-process group; stopping it stops the group, then anything left that names its home.
+Standalone starts its scheduler, DAG processor, API server and triggerer, the scheduler its
+LocalExecutor workers and they the task processes. It is stopped as a person stops it too:
+SIGTERM to make, or SIGINT to make's process group (Ctrl-C); ``stop`` then reports every
+process make started that is still alive, and kills it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ import shutil
 import signal
 import subprocess
 import time
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import yaml
 
 from support import TESTS, free_port, processes_with_env, wait_for
@@ -27,20 +33,34 @@ from support import TESTS, free_port, processes_with_env, wait_for
 REPO = TESTS.parent
 AIRFLOW_VENV = REPO / ".venv-airflow"
 AIRFLOW_BIN = AIRFLOW_VENV / "bin"
-DAGS_FOLDER = REPO / "providers" / "airflow" / "standalone" / "dags"
-CONNECTION_SCRIPT = REPO / "providers" / "airflow" / "standalone" / "connection.py"
+# Stopping `make airflow`: the launcher's grace (AIRFLOW_STOP_GRACE, 10 s), its SIGKILLs and
+# the reaping, on two busy cores.
+STOP_BOUND = 30.0
+# In the command lines of what `make airflow` starts (Airflow retitles most of its processes).
+COMPONENTS = (
+    "providers/airflow/standalone/run.py",
+    "airflow standalone",
+    "airflow scheduler",
+    "airflow dag-processor",
+    "airflow triggerer",
+    "airflow api_server",
+    "airflow worker -- LocalExecutor: <idle>",
+)
 TERMINAL_DAG_RUN = ("success", "failed")
 PIPELINE = "vtm-standalone"
 FAILING = "vtm-standalone-fails"
+GATED = "vtm-standalone-gated"
 
 
 def write_catalog(folder: Path) -> Path:
-    """The test catalog's tasks, with two pipelines: one whose ``train`` step fails its first
-    try (a templated exit code) and passes its retry, and one whose first step always fails."""
+    """The test catalog's tasks, with three pipelines: one whose ``train`` step fails its first
+    try (a templated exit code) and passes its retry, one whose first step always fails, and one
+    that trains a model below its task's floor, so that its publish step is skipped."""
     folder.mkdir(parents=True)
-    shutil.copy(TESTS / "trainers" / "scripted.py", folder / "scripted.py")
+    for trainer in ("scripted.py", "tiny_model.py"):
+        shutil.copy(TESTS / "trainers" / trainer, folder / trainer)
     document: dict[str, Any] = yaml.safe_load((TESTS / "trainers" / "catalog.yaml").read_text())
-    document["tasks"] = {"scripted": document["tasks"]["scripted"]}
+    document["tasks"] = {t: document["tasks"][t] for t in ("scripted", "tiny-model")}
     document["pipelines"] = {
         PIPELINE: {
             "description": "prepare, then a train step that passes on its second try",
@@ -61,6 +81,16 @@ def write_catalog(folder: Path) -> Path:
                 "after": {"task": "scripted", "dependsOn": ["broken"]},
             },
         },
+        GATED: {
+            "description": "train a model that does not reach the floor: publish is skipped",
+            "steps": {
+                "train": {"task": "tiny-model", "fields": {"value": 0.041, "epochs": 1}},
+                "publish": {
+                    "publish": {"task": "tiny-model", "run": "train"},
+                    "dependsOn": ["train"],
+                },
+            },
+        },
     }
     path = folder / "catalog.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
@@ -71,12 +101,47 @@ def airflow_missing() -> str | None:
     """Why Airflow cannot run here, or None."""
     if not (AIRFLOW_BIN / "airflow").exists():
         return f"no Airflow in {AIRFLOW_VENV}: `make airflow-env` creates it"
+    if shutil.which("make") is None:
+        return "no `make` on PATH: the tests start Airflow with `make airflow`"
     return None
 
 
+@dataclass
+class Stopped:
+    """What stopping `make airflow` found: make's exit status (``-N``: killed by signal N),
+    how long make took to exit, the processes make had started (``pid: command line``, just
+    before the signal) and those of them, or of standalone's session or marked as this start's,
+    still alive after make exited."""
+
+    returncode: int | None
+    seconds: float
+    before: dict[int, str] = field(default_factory=dict)
+    left: dict[int, str] = field(default_factory=dict)
+
+
+def _title(p: psutil.Process) -> str:
+    with contextlib.suppress(psutil.Error):
+        return " ".join(p.cmdline()) or p.name()
+    return "?"
+
+
+def _sid(p: psutil.Process) -> int | None:
+    with contextlib.suppress(OSError):
+        return os.getsid(p.pid)
+    return None
+
+
+def _alive(p: psutil.Process) -> bool:
+    """Running and not a zombie; psutil checks that the PID still names the same process."""
+    with contextlib.suppress(psutil.Error):
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    return False
+
+
 class AirflowStandalone:
-    """`airflow standalone` in a process group of its own; ``api`` is an authenticated client
-    of its REST API v2 once ``start()`` has returned."""
+    """`make airflow` in a session of its own (make the group's leader, as a shell starts a
+    job); ``api`` is an authenticated client of Airflow's REST API v2 once ``start()`` has
+    returned."""
 
     def __init__(self, home: Path, catalog: Path, vtm_url: str, port: int | None = None):
         self.home = home
@@ -85,43 +150,51 @@ class AirflowStandalone:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = home.parent / f"airflow-standalone-{self.port}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.make: subprocess.Popen[bytes] | None = None
+        # In the environment of every process make starts, unless it retitles itself
+        # (setproctitle overwrites /proc/PID/environ: the workers, the API server).
+        self.marker = f"VTM_TEST_AIRFLOW_START={uuid.uuid4().hex}"
+        self.stopped: Stopped | None = None
+        self._before: dict[int, psutil.Process] = {}
+        self._sessions: set[int] = set()
         self.api = httpx.Client(base_url=self.url, timeout=30)
 
+    def command(self) -> list[str]:
+        """`make airflow` with this home, port, catalog and VTM. ``-o`` the environment's
+        stamp: a test never reinstalls Airflow."""
+        return [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(REPO),
+            "-o",
+            ".venv-airflow/.installed",
+            "airflow",
+            f"AIRFLOW_HOME={self.home}",
+            f"AIRFLOW_PORT={self.port}",
+            f"AIRFLOW_CATALOG={self.catalog}",
+            f"VTM_URL={self.vtm_url}",
+        ]
+
     def env(self) -> dict[str, str]:
-        connection = subprocess.run(
-            [str(AIRFLOW_BIN / "python"), str(CONNECTION_SCRIPT)],
-            env={"VTM_URL": self.vtm_url, "PATH": os.environ.get("PATH", "")},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        """The test's environment without VTM's, Airflow's, pytest's or an outer make's
+        variables, with this start's marker."""
         env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("VTM_", "AIRFLOW", "PYTEST"))
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("VTM_", "AIRFLOW", "PYTEST", "MAKE", "MFLAGS"))
         }
-        env.update(
-            # standalone starts each component as `airflow …` from PATH.
-            PATH=f"{AIRFLOW_BIN}:{env.get('PATH', '')}",
-            AIRFLOW_HOME=str(self.home),
-            AIRFLOW__CORE__DAGS_FOLDER=str(DAGS_FOLDER),
-            AIRFLOW__CORE__LOAD_EXAMPLES="False",
-            AIRFLOW__CORE__PARALLELISM="4",
-            AIRFLOW__API__HOST="127.0.0.1",
-            AIRFLOW__API__PORT=str(self.port),
-            # Task processes reach the execution API through the base URL.
-            AIRFLOW__API__BASE_URL=self.url,
-            AIRFLOW_CONN_VTM_DEFAULT=connection,
-            VTM_CATALOG=str(self.catalog),
-        )
+        name, value = self.marker.split("=", 1)
+        env[name] = value
         return env
 
     def start(self, timeout: float = 240) -> AirflowStandalone:
         self.home.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [str(AIRFLOW_BIN / "airflow"), "standalone"],
+            self.make = subprocess.Popen(
+                self.command(),
                 env=self.env(),
-                cwd=self.home,
+                cwd=REPO,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -144,9 +217,9 @@ class AirflowStandalone:
         return str(r.json()["access_token"])
 
     def _healthy(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise AssertionError(f"airflow standalone exited {self.proc.returncode}:\n{self.log()}")
+        assert self.make is not None
+        if self.make.poll() is not None:
+            raise AssertionError(f"make airflow exited {self.make.returncode}:\n{self.log()}")
         try:
             r = self.api.get("/api/v2/monitor/health")
         except httpx.TransportError:
@@ -161,43 +234,71 @@ class AirflowStandalone:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return text[-tail:]
 
-    def stop(self) -> list[int]:
-        """SIGTERM the process group, SIGKILL it after a grace period, then anything left in
-        its session or naming this home (task processes run in groups of their own).
-        Returns what could not be killed (nothing, normally)."""
-        self.api.close()
-        if self.proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(20)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(10)
-        marker = f"AIRFLOW_HOME={self.home}"
-        deadline = time.monotonic() + 10
-        while (pids := self._left(marker)) and time.monotonic() < deadline:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.1)
-        return self._left(marker)
+    def processes(self) -> list[psutil.Process]:
+        """What make has started and is alive now: the launcher and all below it (orphans
+        stay below it: it is their subreaper)."""
+        assert self.make is not None
+        with contextlib.suppress(psutil.Error):
+            return [p for p in psutil.Process(self.make.pid).children(recursive=True) if _alive(p)]
+        return []
 
-    def _left(self, marker: str) -> list[int]:
-        """Live processes of standalone's session (its group, and the task processes that
-        have groups of their own), or naming its home: Airflow's processes retitle themselves
-        (setproctitle), which hides their environment."""
-        pids = set(processes_with_env(marker))
-        if self.proc is not None:
-            for entry in Path("/proc").iterdir():
-                if not entry.name.isdigit():
-                    continue
-                with contextlib.suppress(OSError):
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                    if fields[0] != "Z" and self.proc.pid in (int(fields[2]), int(fields[3])):
-                        pids.add(int(entry.name))
-        return sorted(pids)
+    def stop(self, sig: signal.Signals = signal.SIGTERM, group: bool = False) -> Stopped:
+        """Stop `make airflow` as a person does: ``sig`` to make (``kill``), or to its process
+        group (``group``: Ctrl-C is SIGINT to the terminal's foreground group), and wait up to
+        twice STOP_BOUND for make to exit. Then whatever is still alive of what make had
+        started (listed just before the signal), of standalone's session (task processes have
+        groups of their own) or carrying the marker is recorded in ``left`` and SIGKILLed, so
+        that a failing test leaves nothing behind. Only the first call signals."""
+        if self.stopped is not None:
+            self._kill(self._left(self._before))
+            return self.stopped
+        self.api.close()
+        if self.make is None:
+            self.stopped = Stopped(None, 0.0)
+            return self.stopped
+        self._before = before = {p.pid: p for p in self.processes()}
+        self._sessions = {self.make.pid} | {s for p in before.values() if (s := _sid(p))}
+        titles = {pid: _title(p) for pid, p in before.items()}
+        started = time.monotonic()
+        if self.make.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                if group:
+                    os.killpg(self.make.pid, sig)
+                else:
+                    self.make.send_signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.make.wait(2 * STOP_BOUND)
+        seconds = time.monotonic() - started
+        left = self._left(before)
+        self.stopped = Stopped(
+            self.make.returncode,
+            seconds,
+            before=titles,
+            left={p.pid: _title(p) for p in left},
+        )
+        if self.make.poll() is None:
+            self.make.kill()
+            self.make.wait(10)
+        self._kill(left)
+        return self.stopped
+
+    def _left(self, before: dict[int, psutil.Process]) -> list[psutil.Process]:
+        """Alive: of ``before``, of the sessions seen then (a session's id is never reused
+        while a process is in it), with this start's marker or naming its home."""
+        found = {pid: p for pid, p in before.items() if _alive(p)}
+        marked = set(processes_with_env(self.marker))
+        marked |= set(processes_with_env(f"AIRFLOW_HOME={self.home}"))
+        for p in psutil.process_iter():
+            if p.pid not in found and (p.pid in marked or _sid(p) in self._sessions) and _alive(p):
+                found[p.pid] = p
+        return list(found.values())
+
+    @staticmethod
+    def _kill(processes: list[psutil.Process]) -> None:
+        for p in processes:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        psutil.wait_procs(processes, timeout=10)
 
     # -- REST API v2 ----------------------------------------------------------------------
 

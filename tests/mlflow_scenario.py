@@ -4,7 +4,8 @@
 client in this process, logs into that server's embedded store (``$VTM_HOME/mlflow``): an
 experiment with two runs (params, metric steps, a key with '/', a NaN, artifacts in a folder,
 a non-ASCII file name), a logged model, two registry versions with aliases, and three VTM runs:
-one whose trainer reported its MLflow run, one linked only by the vtm.run_id tag, one with none.
+one whose trainer reported its MLflow run (of a task that declares no MLflow), one linked only
+by the vtm.run_id tag and one with none (both of a task that declares it).
 """
 
 from __future__ import annotations
@@ -146,8 +147,9 @@ def running_scenario(home: Path, **env: str) -> Iterator[Scenario]:
         )
         # The VTM runs come first: their ids go into the MLflow tags. The tagged run is
         # logged only after its VTM run has ended, so nothing but the tag links the two.
-        unlinked = server.start_run(epochs=1)
-        tagged = server.start_run(epochs=1)
+        # Of a task that declares MLflow, so that the UI offers to look their MLflow runs up.
+        unlinked = server.start_run("scripted-mlflow", epochs=1)
+        tagged = server.start_run("scripted-mlflow", epochs=1)
         for run in (unlinked, tagged):
             assert server.wait_status(run["id"])["status"] == "completed"
         before = os.environ.get("MLFLOW_TRACKING_URI")

@@ -117,6 +117,9 @@ class Server:
             VTM_STOP_GRACE_SECONDS="1",
             VTM_GPUS="none",
             VTM_MAX_CONCURRENT_RUNS="8",
+            # Most tests never touch MLflow: importing it in every server costs seconds of CPU.
+            # Tests of the store's creation at start say "true".
+            VTM_MLFLOW_STORE_AT_START="false",
         )
         env.update(self.extra_env)
         return env

@@ -1,18 +1,20 @@
 """VTM with a real Airflow 3: `airflow standalone` (from .venv-airflow) runs the catalog's
 pipelines as DAGs against a live `vtm serve`, and VTM reads the DAG runs back.
 
-One standalone for the module (20 to 80 s to start, ≈ 1.1 GB): it loads the DAG file of
-`make airflow` over a test catalog whose pipelines use the scripted test trainer, and holds a
-``vtm_default`` connection to the server, which is configured to read this Airflow
-(``VTM_AIRFLOW_URL`` / ``USERNAME`` / ``PASSWORD``). DAG runs are triggered through Airflow's
-REST API, as a person or another system would. The browser check of the Pipelines page is
-here too, so that it needs no second Airflow.
+One standalone for the module (20 to 80 s to start, ≈ 1.1 GB), started with `make airflow`
+(a home, port, catalog and VTM URL of its own): it loads the DAG file of `make airflow` over a
+test catalog whose pipelines use the scripted test trainer, and holds a ``vtm_default``
+connection to the server, which is configured to read this Airflow (``VTM_AIRFLOW_URL`` /
+``USERNAME`` / ``PASSWORD``). DAG runs are triggered through Airflow's REST API, as a person or
+another system would. The browser check of the Pipelines page is here too, so that it needs no
+second Airflow; the last test stops make with SIGTERM and finds no process of it left.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from airflow_support import FAILING, PIPELINE, AirflowStandalone, airflow_missing, write_catalog
+from airflow_support import (
+    COMPONENTS,
+    FAILING,
+    GATED,
+    PIPELINE,
+    STOP_BOUND,
+    AirflowStandalone,
+    airflow_missing,
+    write_catalog,
+)
 from support import TESTS, Server, free_port, kill_everything_of
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
@@ -79,9 +90,10 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         if vtm is not None:
             vtm.stop()
             vtm.client.close()
-        left = airflow.stop()
+        # The last test stopped it; after a failure this does, and kills what is left.
+        left = airflow.stop().left
         kill_everything_of(root / "vtm-home")
-        assert not left, f"Airflow's processes outlived it: {left}"
+        assert not left, f"Airflow's processes outlived make: {left}"
 
 
 def run_dag(setup: Setup, dag_id: str, run_id: str) -> dict[str, Any]:
@@ -158,6 +170,31 @@ def test_a_failing_step_fails_the_dag_run_and_its_downstream_never_runs(setup: S
     assert (tasks["after"]["state"], tasks["after"]["vtmRunId"]) == ("upstream_failed", None)
 
 
+def test_a_skipped_publish_step_says_why(setup: Setup) -> None:
+    """A model below its task's floor: the publish step is skipped, the DAG run succeeds, and
+    VTM reads the reason back from Airflow for the Pipelines page."""
+    run_id = "vtm-gated-1"
+    dag_run = run_dag(setup, GATED, run_id)
+    tis = setup.airflow.task_instances(GATED, run_id)
+    assert dag_run["state"] == "success", {
+        t: setup.airflow.task_log(GATED, run_id, t, ti["try_number"]) for t, ti in tis.items()
+    }
+    assert {t: ti["state"] for t, ti in tis.items()} == {"train": "success", "publish": "skipped"}
+    [train] = setup.vtm_runs_of(GATED, run_id)
+
+    status = {p["pipelineId"]: p for p in setup.status()["pipelines"]}[GATED]
+    [shown] = [r for r in status["dagRuns"] if r["runId"] == run_id]
+    tasks = {t["taskId"]: t for t in shown["tasks"]}
+    assert tasks["publish"]["state"] == "skipped"
+    assert tasks["publish"]["note"] == (
+        f"run {train['id']} has val_accuracy 0.041, below the floor 0.3 of task 'tiny-model' "
+        "(publish.minMetric): not published"
+    )
+    assert tasks["train"]["note"] is None
+    log = setup.airflow.task_log(GATED, run_id, "publish", tis["publish"]["try_number"])
+    assert "not published: run" in log
+
+
 def test_vtm_says_so_when_airflow_refuses_its_login(setup: Setup, tmp_path: Path) -> None:
     server = Server(
         tmp_path / "home",
@@ -213,6 +250,11 @@ def test_the_pipelines_page_shows_dag_runs_linked_to_vtm_runs(setup: Setup) -> N
         expect(failed.get_by_test_id("dag-task-after")).to_have_attribute(
             "data-state", "upstream_failed"
         )
+        gated = page.get_by_test_id(f"pipeline-{GATED}").get_by_test_id("dag-run-vtm-gated-1")
+        expect(gated.get_by_test_id("dag-task-publish")).to_have_attribute("data-state", "skipped")
+        expect(gated.get_by_test_id("dag-task-note-publish")).to_contain_text(
+            "below the floor 0.3 of task 'tiny-model' (publish.minMetric): not published"
+        )
         if os.environ.get("VTM_SCREENSHOTS") == "1":
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=SHOTS / "pipelines.png", full_page=True, animations="disabled")
@@ -232,3 +274,17 @@ def test_the_pipelines_page_shows_dag_runs_linked_to_vtm_runs(setup: Setup) -> N
         expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "failed")
         browser.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def test_make_airflow_stopped_with_sigterm_leaves_no_process(setup: Setup) -> None:
+    """Last: it stops the module's Airflow, started by `make airflow` as a person starts it.
+    SIGTERM to make alone (``kill <make>``): make passes it to its child, the launcher, which
+    stops standalone, its components and the LocalExecutor workers, and make exits after it."""
+    stopped = setup.airflow.stop(signal.SIGTERM)
+    titles = list(stopped.before.values())
+    for component in COMPONENTS:
+        assert any(component in t for t in titles), (component, titles)
+    assert stopped.left == {}, f"outlived make: {stopped.left}"
+    assert stopped.returncode == -signal.SIGTERM, setup.airflow.log()
+    assert stopped.seconds < STOP_BOUND, stopped
+    assert "launcher   | SIGTERM: stopping Airflow" in setup.airflow.log()

@@ -33,6 +33,16 @@ def test_catalog_lists_tasks_with_merged_fields(server: Server) -> None:
     assert fields["mode"]["choices"] == ["fast", "slow"]
     assert fields["loud"]["flag"] == "--loud"
     assert next(f["name"] for f in scripted["fields"]) == "epochs"
+    # Only a task whose entry has an `mlflow:` block is said to use MLflow; defaults filled in.
+    assert scripted["mlflow"] is None
+    assert tasks["tiny-model"]["mlflow"] == {
+        "experiment": "tiny-model",
+        "registeredModel": "tiny-registered",
+    }
+    assert tasks["mlflow-tagged"]["mlflow"] == {
+        "experiment": "tagged-exp",
+        "registeredModel": "mlflow-tagged",
+    }
 
 
 def test_broken_edit_keeps_last_good_catalog_and_shows_the_error(editable: Server) -> None:

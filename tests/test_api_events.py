@@ -136,3 +136,22 @@ def test_a_stopping_server_ends_open_streams_at_once(vtm_home, database_url) -> 
     # Uvicorn says this when it had to cancel a response that would not end by itself.
     assert "timeout graceful shutdown exceeded" not in srv.log()
     assert "Application shutdown complete" in srv.log()
+
+
+def test_clients_that_go_away_end_their_streams_quietly(vtm_home) -> None:
+    """Closing a tab or Ctrl-C on `curl` must not look like a crash in the server's log."""
+    srv = Server(vtm_home, f"sqlite:///{vtm_home / 'vtm.db'}").start()
+    try:
+        for _ in range(5):
+            read_events(srv, until="hello")  # leaves while the stream waits for the next event
+        run = srv.start_run(epochs=2)
+        # And one that leaves in the middle of a run's events.
+        read_events(srv, until="run.updated", headers={"Last-Event-ID": f"{_boot_of(srv)}-0"})
+        srv.wait_status(run["id"])
+    finally:
+        srv.stop()
+        srv.client.close()
+    log = srv.log()
+    assert "Application shutdown complete" in log
+    for noise in ("Task was destroyed", "Traceback", "Exception in ASGI application"):
+        assert noise not in log, log

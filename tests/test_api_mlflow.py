@@ -24,7 +24,7 @@ from mlflow_scenario import (
     Scenario,
     running_scenario,
 )
-from support import Server, free_port, kill_everything_of
+from support import Server, free_port, kill_everything_of, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,60 @@ def test_status_reports_the_embedded_store(store: Scenario) -> None:
         "uiUrl": None,
         "reachable": True,
         "error": None,
+        "creating": False,
     }
+
+
+def statuses_until_reachable(server: Server) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+
+    def probe() -> bool:
+        seen.append(server.client.get("/api/mlflow/status").json())
+        return bool(seen[-1]["reachable"])
+
+    wait_for(probe, "the MLflow store to answer", timeout=120, every=0.05)
+    return seen
+
+
+def coherent(status: dict[str, Any]) -> bool:
+    """Reachable, or being created, said as such: never "unreachable" while it is created."""
+    if status["reachable"]:
+        return status["error"] is None and not status["creating"]
+    return status["creating"] and status["error"] == "the embedded store is being created"
+
+
+def test_the_embedded_store_is_created_as_the_server_starts(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    server = Server(home, f"sqlite:///{tmp_path / 'vtm.db'}", VTM_MLFLOW_STORE_AT_START="true")
+    server.start()
+    try:
+        # Nobody asked for MLflow: the server creates the store by itself, without --mlflow-server.
+        wait_for((home / "mlflow" / "mlflow.db").exists, "mlflow.db", timeout=120)
+        seen = statuses_until_reachable(server)
+        assert all(coherent(s) for s in seen), seen
+        r = server.client.get("/api/mlflow/experiments")
+        assert [e["name"] for e in r.json()["experiments"]] == ["Default"]
+    finally:
+        server.stop()
+        server.client.close()
+        kill_everything_of(home)
+    assert "could not be initialised" not in server.log()
+
+
+def test_a_store_created_on_first_use_says_it_is_being_created(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    server = Server(home, f"sqlite:///{tmp_path / 'vtm.db'}", VTM_MLFLOW_STORE_AT_START="false")
+    server.start()
+    try:
+        assert not (home / "mlflow" / "mlflow.db").exists()
+        seen = statuses_until_reachable(server)
+        # The first question began the creation; no answer called the store unreachable.
+        assert seen[0]["creating"] is True
+        assert all(coherent(s) for s in seen), seen
+    finally:
+        server.stop()
+        server.client.close()
+        kill_everything_of(home)
 
 
 def test_experiments_with_artifact_location_and_tags(store: Scenario) -> None:
@@ -68,7 +121,15 @@ def test_experiments_with_artifact_location_and_tags(store: Scenario) -> None:
     assert ours["lifecycleStage"] == "active"
     assert ours["tags"] == {"team": "cv"}
     assert ours["lastUpdateTime"] is not None
+    # "Last update" to a person: the newest run (lower-lr, by start) and its end.
+    lower = get(store, f"/runs/{store.lower_lr}")["run"]
+    assert ours["latestRunTime"] == lower["endTime"]
+    assert experiments[0] == ours  # the most recently active first
+    default = next(e for e in experiments if e["name"] == "Default")
+    assert default["latestRunTime"] is None  # no runs
     assert get(store, f"/experiments/{store.experiment_id}") == ours
+    page = get(store, f"/experiments/{store.experiment_id}/runs")
+    assert page["experiment"] == ours
 
 
 def test_runs_newest_first_with_params_metrics_tags_and_vtm_id(store: Scenario) -> None:
@@ -278,7 +339,13 @@ def test_the_mlflow_run_of_a_vtm_run(store: Scenario) -> None:
     assert store.server.run(store.vtm_tagged)["mlflowRunId"] is None
     assert (tagged["mlflowRunId"], tagged["linkedBy"]) == (store.lower_lr, "tag")
 
-    assert "no MLflow run" in error(store, f"/vtm-runs/{store.vtm_unlinked}", 404)["message"]
+    # None found is an answer (the UI shows it), not an error.
+    assert get(store, f"/vtm-runs/{store.vtm_unlinked}") == {
+        "vtmRunId": store.vtm_unlinked,
+        "mlflowRunId": None,
+        "linkedBy": None,
+        "run": None,
+    }
     assert error(store, "/vtm-runs/20990101-000000-zzzzzz", 404)["code"] == "not_found"
 
 

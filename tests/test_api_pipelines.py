@@ -37,6 +37,7 @@ def test_the_pipelines_come_typed_with_each_steps_kind(pipelines_server: Server)
         "2026-01-01",
         False,
     )
+    assert pipeline["nextRunAt"] is None  # on demand: no next run to announce
     train = pipeline["steps"]["train"]
     assert train["kind"] == "task" and train["task"] == "scripted"
     assert train["dependsOn"] == ["prepare"]

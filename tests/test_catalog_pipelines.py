@@ -18,7 +18,7 @@ pipelines:
     retryDelay: 5m
     steps:
       train: {task: t1, fields: {epochs: 3, lr: "{{ params.lr }}"}, retries: 2}
-      publish: {publish: t1, dependsOn: [train]}
+      publish: {publish: {task: t1, run: train}, dependsOn: [train]}
       report: {report: {since: 7d}, dependsOn: [publish]}
 """
 
@@ -33,6 +33,8 @@ def test_a_pipeline_loads_with_its_steps(tmp_path: Path) -> None:
     assert nightly.steps["train"].retries == 2
     assert nightly.steps["publish"].publish is not None
     assert nightly.steps["publish"].publish.task == "t1"
+    assert nightly.steps["publish"].publish.run == "train"
+    assert nightly.steps["publish"].publish.against_champion is True
     assert nightly.steps["report"].depends_on == ["publish"]
 
 
@@ -47,18 +49,46 @@ def test_a_pipeline_loads_with_its_steps(tmp_path: Path) -> None:
             "unknown task 'nope'",
         ),
         (
-            "{publish: t1,",
-            "{publish: t9,",
+            "{task: t1, run: train}",
+            "{task: t9}",
             19,
-            "pipelines.nightly.steps.publish.publish",
+            "pipelines.nightly.steps.publish.publish.task",
             "unknown task 't9'",
         ),
         (
-            "dependsOn: [train]",
-            "dependsOn: [trian]",
+            "{task: t1, run: train}",
+            "t1",
             19,
-            "pipelines.nightly.steps.publish.dependsOn.0",
-            "unknown step 'trian'",
+            "pipelines.nightly.steps.publish.publish",
+            "step 'train' of this pipeline trains 't1': name it with `run: train`",
+        ),
+        (
+            "run: train}",
+            "run: report}",
+            19,
+            "pipelines.nightly.steps.publish.publish.run",
+            "'report' is not a step of this pipeline that runs a task",
+        ),
+        (
+            "run: train}, dependsOn: [train]}",
+            "run: train}}",
+            19,
+            "pipelines.nightly.steps.publish.publish.run",
+            "this step must depend on 'train' (dependsOn), directly or not",
+        ),
+        (
+            "run: train}",
+            "run: train, evaluation: train}",
+            19,
+            "pipelines.nightly.steps.publish.publish.evaluation",
+            "step 'train' must depend on 'train': it judges that run's model",
+        ),
+        (
+            "dependsOn: [publish]",
+            "dependsOn: [pubish]",
+            20,
+            "pipelines.nightly.steps.report.dependsOn.0",
+            "unknown step 'pubish'",
         ),
         (
             "epochs: 3,",
@@ -89,7 +119,7 @@ def test_a_pipeline_loads_with_its_steps(tmp_path: Path) -> None:
             "not a duration",
         ),
         (
-            "{publish: t1, dependsOn: [train]}",
+            "{publish: {task: t1, run: train}, dependsOn: [train]}",
             "{publish: t1, task: t1}",
             19,
             "pipelines.nightly.steps.publish",
@@ -116,3 +146,16 @@ def test_steps_that_depend_on_each_other_are_a_cycle(tmp_path: Path) -> None:
     err = error_of(write(tmp_path, text))
     assert "steps depend on each other" in str(err)
     assert "train" in str(err) and "report" in str(err) and "publish" in str(err)
+
+
+def test_a_floor_needs_the_tasks_primary_metric(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "      target: train.py\n", "      target: train.py\n    publish: {minMetric: 0.9}\n"
+    )
+    path = write(tmp_path, text)
+    err = error_of(path)
+    assert_spot(err, path, 12, "tasks.t1.publish.minMetric")
+    assert "a floor needs a metric: base task type 'cls' declares no primaryMetric" in str(err)
+    with_metric = text.replace("  cls:\n", "  cls:\n    primaryMetric: {name: acc}\n")
+    loaded = load_catalog(write(tmp_path, with_metric))
+    assert loaded.catalog.tasks["t1"].publish.min_metric == 0.9

@@ -194,7 +194,8 @@ def test_an_airflow_retry_links_to_the_failed_try(server: Server, worker: Path) 
     first = the_run(server)
     assert first["status"] == "failed"
     assert first["exitCode"] == 3
-    assert first["error"] == "exited with code 3"
+    # The cause is the trainer's last line (runs/failure.py), then how it ended.
+    assert first["error"] == "giving up with code 3 (exited with code 3)"
 
     second_try = exec_env(worker, server, **AIRFLOW_TRY, AIRFLOW_CTX_TRY_NUMBER="2")
     code, _, err = run_exec(second_try, "scripted", "--set", "epochs=1")

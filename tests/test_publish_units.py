@@ -11,6 +11,7 @@ from vtm.catalog import load_catalog
 from vtm.errors import InvalidRequest, NotFound, UpstreamError
 from vtm.publish import FtpTarget, PublishRequest
 from vtm.publish.card import read_card
+from vtm.publish.gate import Floor
 from vtm.publish.selection import ranked
 from vtm.publish.service import _plan
 from vtm.states import RunStatus
@@ -66,6 +67,7 @@ tasks:
     baseTaskType: classification
     runner: {target: t.py}
     mlflow: {registeredModel: tiny-registered}
+    publish: {minMetric: 0.3}
   unranked:
     baseTaskType: plain
     runner: {target: t.py}
@@ -87,10 +89,13 @@ def test_the_metric_and_goal_come_from_the_catalog_unless_given(
     plan = _plan(catalog, PublishRequest(task="tiny-model"))
     assert (plan.metric, plan.goal, plan.alias) == ("val_accuracy", "max", "champion")
     assert (plan.registered_model, plan.experiment) == ("tiny-registered", "tiny-model")
+    # The floor of the task's catalog entry, on its primary metric.
+    assert plan.floor == Floor(task="tiny-model", metric="val_accuracy", goal="max", value=0.3)
     plan = _plan(catalog, PublishRequest(task="tiny-model", goal="min", since="12h"))
     assert (plan.metric, plan.goal, plan.since) == ("val_accuracy", "min", 12 * 3600)
     plan = _plan(catalog, PublishRequest(task="unranked", metric="f1", goal="max"))
     assert (plan.metric, plan.goal, plan.registered_model) == ("f1", "max", "unranked")
+    assert plan.floor is None
 
     with pytest.raises(NotFound, match="unknown task 'nope'"):
         _plan(catalog, PublishRequest(task="nope"))

@@ -305,6 +305,10 @@ def test_failure_kinds_follow_the_reasons_vtm_records() -> None:
     # the texts the supervisor, the run monitor and the run service write into run.error
     assert failure_kind(describe(3, None)[1], 3) == "exit_code"
     assert failure_kind(describe(-9, None)[1], -9) == "signal"
+    # led by the cause the trainer's output showed (runs/failure.py)
+    assert failure_kind("ValueError: bad (label) (exited with code 1)", 1) == "exit_code"
+    segfault = "Fatal Python error: Segmentation fault (killed by signal SIGSEGV)"
+    assert failure_kind(segfault, -11) == "signal"
     assert failure_kind("timed out after 30 s", -15) == "timeout"
     assert failure_kind(LOST + "; killed 2 leftover process(es) of the run", None) == (
         "supervisor_lost"

@@ -4,6 +4,7 @@ VtmError
 ├── NotFound            (404) unknown task, run or file
 ├── InvalidRequest      (422) a request that names bad values, one FieldError each
 ├── Conflict            (409) the request does not fit the run's current state
+│   └── NotPublished    (409) a model that did not pass its floor or gate: nothing changed
 ├── UpstreamError       (502) a service VTM relies on (MLflow, the FTP registry) failed
 └── CatalogError        (the catalog file cannot be loaded; file, line and key named)
 """
@@ -25,6 +26,13 @@ class NotFound(VtmError):
 
 class Conflict(VtmError):
     code = "conflict"
+
+
+class NotPublished(Conflict):
+    """Publishing was refused on purpose: the model is below the task's floor or does not
+    beat the champion. The message says by how much; a pipeline step ends as skipped."""
+
+    code = "not_published"
 
 
 class UpstreamError(VtmError):

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         default=False, description="Start an `mlflow server` over the embedded store."
     )
     mlflow_port: int = Field(default=5000, ge=0, le=65535)
+    mlflow_store_at_start: bool = Field(
+        default=True,
+        description="Create the embedded MLflow store when the server starts (in the "
+        "background); false: when first needed, so a server that never uses MLflow never "
+        "imports it.",
+    )
     tensorboard_url: str | None = Field(
         default=None,
         description="TensorBoard the web UI links runs to; set by --tensorboard when unset.",

@@ -48,6 +48,12 @@ def test_a_run_started_from_the_form_progresses_to_100_percent_without_a_reload(
     # The trainer waits after epoch 2 until the test lets it go: the bar is seen mid-way.
     form.get_by_test_id("field-gate_dir").fill(str(gates))
     form.get_by_test_id("field-pause_at").fill("2")
+    # Emptied, a number field says it will be the default rather than nothing.
+    hint = form.get_by_test_id("field-default-hint-lr")
+    expect(hint).to_have_count(0)
+    form.get_by_test_id("field-lr").fill("")
+    expect(hint).to_be_visible()
+    expect(hint).to_have_text("empty: uses the default 0.1")
     form.get_by_test_id("launch-submit").click()
 
     run_id = launched_run_id(page)
@@ -59,10 +65,15 @@ def test_a_run_started_from_the_form_progresses_to_100_percent_without_a_reload(
     expect(page.get_by_test_id(f"progress-text-{run_id}")).to_contain_text("2 / 5 · 40%")
     watch_progress(page, run_id)
     settle(page)
+    track = page.get_by_test_id(f"progress-{run_id}").bounding_box()
 
     release(gates, run_id)
     expect_progress(page, run_id, 5, 5)
     expect(page.get_by_test_id(f"progress-text-{run_id}")).to_contain_text("5 / 5 · 100%")
+    # The label changed ("… · ETA 1s" went); the bar's track kept its width.
+    after = page.get_by_test_id(f"progress-{run_id}").bounding_box()
+    assert track is not None and after is not None and track["width"] > 100, track
+    assert after["width"] == track["width"], (track, after)
     expect(row.get_by_test_id("run-status")).to_have_attribute("data-status", "completed")
     # It moved there epoch by epoch (each 0.2 s apart), on the page as it was first loaded.
     values = seen(page, run_id)
@@ -70,6 +81,7 @@ def test_a_run_started_from_the_form_progresses_to_100_percent_without_a_reload(
     assert {3, 4} & set(values), f"no intermediate epoch was shown: {values}"
     assert_same_document(page, token)
     assert server.run(run_id)["fields"]["epochs"] == 5
+    assert server.run(run_id)["fields"]["lr"] == 0.1  # the default, as the hint said
 
 
 # A field whose bound lies beyond 2^53: the form reads the typed digits as a JS number, which

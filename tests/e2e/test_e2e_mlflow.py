@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from e2e_support import open_app, settle
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from mlflow_scenario import EXPERIMENT, NOTE, REGISTERED, Scenario, running_scenario
 from support import TESTS
@@ -24,6 +24,10 @@ from support import TESTS
 SHOTS = TESTS.parent / "docs" / "screenshots"
 WRITE = os.environ.get("VTM_SCREENSHOTS") == "1"
 TOKEN = "e2e-s3cret"
+PHONE: ViewportSize = {"width": 390, "height": 844}
+# The UI's one date-and-time format (web/src/lib/format.ts), as this browser writes it.
+_FORMAT_DATE_TIME = """iso => new Intl.DateTimeFormat(undefined, { dateStyle: "medium",
+  timeStyle: "short" }).format(new Date(iso))"""
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +57,11 @@ def test_experiment_runs_compare_run_view_download_and_models(
     open_with_token(page, scenario)
     page.get_by_test_id("nav-mlflow").click()
     expect(page.get_by_test_id("mlflow-status")).to_have_attribute("data-reachable", "true")
+    # "Last update" is the newest run's (lower-lr's) end, in the page's one date format.
+    lower = scenario.server.client.get(f"/api/mlflow/runs/{scenario.lower_lr}").json()["run"]
+    expect(page.get_by_test_id(f"experiment-last-update-{scenario.experiment_id}")).to_have_text(
+        page.evaluate(_FORMAT_DATE_TIME, lower["endTime"])
+    )
     page.get_by_test_id(f"experiment-link-{scenario.experiment_id}").click()
     expect(page.get_by_test_id("mlflow-experiment-name")).to_have_text(EXPERIMENT)
 
@@ -87,7 +96,12 @@ def test_experiment_runs_compare_run_view_download_and_models(
     expect(page.get_by_test_id("mlflow-params")).to_contain_text("0.01")
 
     artifacts = page.get_by_test_id("run-artifacts")
-    artifacts.get_by_test_id("artifact-dir-notes").click()
+    folder = artifacts.get_by_test_id("artifact-dir-notes")
+    # The folder's icon is the UI's own drawing, not an emoji this Chromium has no glyph for.
+    expect(folder).to_have_text("notes/")
+    icon = folder.locator("svg").bounding_box()
+    assert icon is not None and icon["width"] >= 10 and icon["height"] >= 10, icon
+    folder.click()
     link = artifacts.get_by_test_id("artifact-file-notes/summary.txt")
     with page.expect_download() as caught:
         link.click()
@@ -103,6 +117,8 @@ def test_experiment_runs_compare_run_view_download_and_models(
     saved = tmp_path / "MLmodel"
     caught.value.save_as(saved)
     assert f"model_id: {scenario.model_id}" in saved.read_text()
+    artifacts.get_by_test_id("artifact-crumb-").click()  # back at the top: a folder and a file
+    expect(artifacts.get_by_test_id("artifact-file-top.txt")).to_be_visible()
     settle(page)
     shoot(page, "mlflow-run")
 
@@ -112,6 +128,22 @@ def test_experiment_runs_compare_run_view_download_and_models(
     expect(registered.get_by_test_id(f"model-version-{REGISTERED}-2")).to_contain_text(
         "@challenger"
     )
+
+    # On a phone, a run's status and the leading metric are on screen without scrolling.
+    page.set_viewport_size(PHONE)
+    page.goto(f"{scenario.server.url}/mlflow/experiments/{scenario.experiment_id}")
+    row = page.get_by_test_id(f"mlflow-run-row-{scenario.baseline}")
+    expect(page.get_by_test_id("mlflow-primary-metric")).to_have_text("loss")
+    for cell in (
+        row.get_by_test_id("mlflow-run-status"),
+        row.get_by_test_id(f"mlflow-metric-{scenario.baseline}-loss"),
+    ):
+        expect(cell).to_be_visible()
+        where = cell.bounding_box()
+        assert where is not None and where["x"] >= 0, where
+        assert where["x"] + where["width"] <= PHONE["width"], where
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the MLflow page scrolls sideways on a phone ({width} px)"
 
 
 def test_a_vtm_run_links_its_mlflow_run(page: Page, scenario: Scenario) -> None:
@@ -128,6 +160,13 @@ def test_a_vtm_run_links_its_mlflow_run(page: Page, scenario: Scenario) -> None:
     expect(page.get_by_test_id("mlflow-run-id")).to_have_text(scenario.lower_lr)
     assert page.url.endswith(f"/mlflow/runs/{scenario.lower_lr}")
 
+    # Of a task that uses MLflow but never linked: looked up, and "none" is an answer, not an
+    # error in the browser's console.
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{scenario.server.url}/runs/{scenario.vtm_unlinked}")
+    expect(page.get_by_test_id("run-link-mlflow")).to_have_text("Find MLflow run")
     page.get_by_test_id("run-link-mlflow").click()
     expect(page.get_by_test_id("mlflow-no-linked-run")).to_contain_text("has no MLflow run")
+    settle(page)
+    assert console_errors == []

@@ -10,12 +10,13 @@ they are written (over the tracked files) only with ``VTM_SCREENSHOTS=1``:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import DESKTOP, TRACK_FETCHES, expect_progress, open_app, run_row
+from e2e_support import DESKTOP, TRACK_FETCHES, expect_progress, open_app, run_row, settle
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from support import TESTS, Server
@@ -25,6 +26,7 @@ SAMPLE_CATALOG = REPO / "examples" / "training_catalog.yaml"
 SHOTS = REPO / "docs" / "screenshots"
 WRITE = os.environ.get("VTM_SCREENSHOTS") == "1"
 PHONE: ViewportSize = {"width": 390, "height": 844}
+_BOXES = "bars => bars.map((bar) => bar.getBoundingClientRect().toJSON())"
 
 
 @pytest.fixture
@@ -85,6 +87,10 @@ def test_screenshots_of_every_page(browser: Browser, sample_server: Server) -> N
     expect(run_row(page.get_by_test_id("active-runs"), running)).to_be_visible()
     expect(run_row(page.get_by_test_id("recent-runs"), fast)).to_be_visible()
     expect(page.get_by_test_id(f"progress-text-{running}")).to_contain_text("ETA")
+    # Every bar's track is as wide as the next, whatever its label says ("… · ETA 2m 30s",
+    # "4 / 4 · 100%").
+    widths = {b["width"] for b in page.get_by_role("progressbar").evaluate_all(_BOXES)}
+    assert len(widths) == 1, f"progress tracks of different widths: {widths}"
     shoot(page, "live")
 
     open_app(page, server, "/launch/digits-cnn")
@@ -98,12 +104,44 @@ def test_screenshots_of_every_page(browser: Browser, sample_server: Server) -> N
         expect(page.get_by_test_id(f"metric-chart-{metric}").locator("canvas")).to_have_count(1)
     expect(page.get_by_test_id("log-line").filter(has_text="done: val_accuracy")).to_be_visible()
     shoot(page, "run")
+    for run_id in (fast, slow):  # a learning rate of 0.003, of 0.0003
+        open_app(page, server, f"/runs/{run_id}")
+        ticks = page.get_by_test_id("metric-chart-lr").locator(".chart-canvas")
+        expect(ticks).to_have_attribute("data-y-ticks", re.compile(r"\d"))
+        labels = (ticks.get_attribute("data-y-ticks") or "").split("|")
+        assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
 
     open_app(page, server, "/history")
     page.get_by_test_id(f"compare-{fast}").check()
     page.get_by_test_id(f"compare-{slow}").check()
-    expect(page.get_by_test_id("compare-chart").locator("canvas")).to_have_count(1)
+    expect(page.get_by_test_id("compare-field-lr")).to_have_attribute("data-differs", "true")
+    for metric in ("val_accuracy", "lr"):
+        chart = page.get_by_test_id(f"compare-chart-{metric}")
+        expect(chart.locator("canvas")).to_have_count(1)
+    page.get_by_test_id("history-columns").locator("summary").click()
+    page.get_by_test_id("history-column-lr").check()
+    page.get_by_test_id("history-columns").locator("summary").click()
+    settle(page)
     shoot(page, "history-compare")
+
+    # The sample pipelines without Airflow: schedules in words with their next run, and no
+    # "Latest DAG runs" over nothing.
+    open_app(page, server, "/pipelines")
+    expect(page.get_by_test_id("airflow-status")).to_have_attribute("data-state", "unconfigured")
+    expect(page.get_by_test_id("airflow-status").locator("code")).to_have_count(4)
+    expect(page.get_by_test_id("airflow-status")).not_to_contain_text("`")
+    nightly = page.get_by_test_id("pipeline-digits-nightly")
+    expect(nightly.get_by_test_id("pipeline-schedule-digits-nightly")).to_have_text(
+        "At 02:00, UTC (0 2 * * *)"
+    )
+    expect(nightly.get_by_test_id("pipeline-next-run-digits-nightly")).to_have_text(
+        re.compile(r"\b20\d\d\b")
+    )
+    expect(page.get_by_text("Latest DAG runs")).to_have_count(0)
+    # Markdown's backticks become code, not literal text.
+    open_app(page, server, "/mlflow/models")
+    expect(page.get_by_test_id("mlflow-no-models").locator("code")).to_have_text("vtm publish")
+    expect(page.get_by_test_id("mlflow-no-models")).not_to_contain_text("`")
     page.context.close()
 
     phone = new_page(browser, errors, viewport=PHONE)

@@ -3,7 +3,9 @@ VTM_RUN_META line: VTM must link it by the tag alone.
 
 It prints the MLflow variables VTM gave it (``mlflowenv::``) and the id of the MLflow run it
 made (``mlflow-run::``, an ordinary log line, not protocol). With --gate_dir it waits after
-creating its MLflow run until ``<gate_dir>/<VTM_RUN_ID>`` exists.
+creating its MLflow run until ``<gate_dir>/<VTM_RUN_ID>`` exists. With --leave_open it exits
+(with --exit_code) without ending its MLflow run, as a crashing trainer would; --meta also
+reports the MLflow run with a VTM_RUN_META line.
 """
 
 import argparse
@@ -16,6 +18,9 @@ from pathlib import Path
 parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int, default=2)
 parser.add_argument("--gate_dir", default="")
+parser.add_argument("--leave_open", action="store_true")
+parser.add_argument("--meta", action="store_true")
+parser.add_argument("--exit_code", type=int, default=0)
 args = parser.parse_args()
 
 print(
@@ -43,6 +48,8 @@ with store_lock(db_file):  # as every first access to a SQLite store must (see s
 run = client.create_run(experiment_id, tags={"vtm.run_id": os.environ["VTM_RUN_ID"]})
 run_id = run.info.run_id
 print(f"mlflow-run::{run_id}", flush=True)
+if args.meta:
+    print("VTM_RUN_META::" + json.dumps({"mlflow_run_id": run_id}), flush=True)
 if args.gate_dir:
     gate = Path(args.gate_dir) / os.environ["VTM_RUN_ID"]
     while not gate.exists():
@@ -55,6 +62,7 @@ for epoch in range(1, args.epochs + 1):
         + json.dumps({"epoch": epoch, "total_epochs": args.epochs, "val_accuracy": accuracy}),
         flush=True,
     )
-client.set_terminated(run_id)
+if not args.leave_open:
+    client.set_terminated(run_id)
 print("done", flush=True)
-sys.exit(0)
+sys.exit(args.exit_code)

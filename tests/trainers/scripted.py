@@ -24,6 +24,7 @@ parser.add_argument("--loud", action="store_true")
 parser.add_argument("--lr", type=float, default=0.1)
 parser.add_argument("--sleep", type=float, default=0.0)
 parser.add_argument("--mode", choices=["fast", "slow"], default="fast")
+parser.add_argument("--crash", default="", help="end with a traceback: RuntimeError(CRASH)")
 args = parser.parse_args()
 
 print("argv::" + json.dumps(sys.argv[1:]), flush=True)
@@ -55,5 +56,18 @@ for epoch in range(1, args.epochs + 1):
         gate = Path(args.gate_dir) / os.environ["VTM_RUN_ID"]
         while not gate.exists():
             time.sleep(0.02)
+if args.crash:
+    # A progress bar on stderr first, as a tqdm loop leaves it, then the traceback.
+    print("\r 50%|#####     | 5/10\r 60%|######    | 6/10", end="", file=sys.stderr, flush=True)
+
+    def step() -> None:
+        raise RuntimeError(args.crash)
+
+    try:
+        step()
+    except RuntimeError as exc:
+        raise RuntimeError(args.crash) from exc
+if args.exit_code:
+    print(f"giving up with code {args.exit_code}", file=sys.stderr, flush=True)
+    sys.exit(args.exit_code)
 print("done", flush=True)
-sys.exit(args.exit_code)

@@ -7,6 +7,7 @@ The model is a pyfunc (no heavy flavour to import) with one file in a subfolder.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -36,8 +37,15 @@ class TinyModel(mlflow.pyfunc.PythonModel):
 
 
 run_id = os.environ["VTM_RUN_ID"]
-# VTM passes MLFLOW_TRACKING_URI and MLFLOW_EXPERIMENT_NAME; the test created the experiment.
-mlflow.set_experiment(os.environ["MLFLOW_EXPERIMENT_NAME"])
+# VTM passes MLFLOW_TRACKING_URI and MLFLOW_EXPERIMENT_NAME. A missing experiment is made
+# under VTM's artifact root: MLflow's default would be ./mlruns in the trainer's folder.
+name = os.environ["MLFLOW_EXPERIMENT_NAME"]
+if mlflow.MlflowClient().get_experiment_by_name(name) is None:
+    root = Path(os.environ["VTM_MLFLOW_ARTIFACT_ROOT"])
+    # Another run of the task may make it meanwhile.
+    with contextlib.suppress(mlflow.exceptions.MlflowException):
+        mlflow.MlflowClient().create_experiment(name, artifact_location=(root / name).as_uri())
+mlflow.set_experiment(name)
 with mlflow.start_run(tags={"vtm.run_id": run_id}) as run:
     if not args.no_meta:
         print("VTM_RUN_META::" + json.dumps({"mlflow_run_id": run.info.run_id}), flush=True)

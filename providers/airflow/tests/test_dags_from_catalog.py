@@ -65,6 +65,14 @@ def test_the_nightly_pipeline_becomes_its_dag() -> None:
     assert all(t.retry_delay == timedelta(minutes=5) for t in dag.tasks)
     assert all(t.vtm_conn_id == "vtm_default" for t in dag.tasks)
     assert "fields" in VtmRunOperator.template_fields
+    # The publish step publishes this DAG run's training run, judged by its evaluation.
+    publish = tasks["publish"]
+    assert publish.vtm_run_id == "{{ ti.xcom_pull(task_ids='train', key='vtm_run_id') }}"
+    assert publish.evaluation_run_id == (
+        "{{ ti.xcom_pull(task_ids='evaluate', key='vtm_run_id') }}"
+    )
+    assert (publish.gate, publish.min_metric, publish.against_champion) == (True, 0.9, True)
+    assert {"vtm_run_id", "evaluation_run_id"} <= set(VtmPublishOperator.template_fields)
 
 
 def test_publish_and_report_steps() -> None:

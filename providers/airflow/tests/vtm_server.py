@@ -81,6 +81,8 @@ class VtmServer:
             VTM_GPUS="none",
             VTM_STOP_GRACE_SECONDS="1",
             VTM_MAX_CONCURRENT_RUNS="4",
+            # The sample trainers create the embedded store when they first need it.
+            VTM_MLFLOW_STORE_AT_START="false",
             MLFLOW_DISABLE_TELEMETRY="true",
         )
         with open(self.log_path, "ab") as log:

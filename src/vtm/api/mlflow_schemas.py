@@ -30,6 +30,10 @@ class MlflowStatusOut(ApiModel):
     ui_url: str | None = Field(description="The MLflow UI, when one is known.")
     reachable: bool
     error: str | None = Field(description="Why the store did not answer.")
+    creating: bool = Field(
+        description="The embedded store is being created (seconds): not reachable yet, and "
+        "not failing either; ask again shortly."
+    )
 
     @classmethod
     def of(cls, status: StoreStatus) -> MlflowStatusOut:
@@ -39,6 +43,7 @@ class MlflowStatusOut(ApiModel):
             ui_url=status.ui_url,
             reachable=status.reachable,
             error=status.error,
+            creating=status.creating,
         )
 
 
@@ -48,11 +53,18 @@ class ExperimentOut(ApiModel):
     artifact_location: str
     lifecycle_stage: str
     creation_time: datetime | None
-    last_update_time: datetime | None
+    last_update_time: datetime | None = Field(
+        description="When MLflow last changed the experiment itself (not its runs)."
+    )
+    latest_run_time: datetime | None = Field(
+        default=None,
+        description="The experiment's newest run's end, or its start while it has not "
+        "ended; null when it has no runs.",
+    )
     tags: dict[str, str]
 
     @classmethod
-    def of(cls, e: Experiment) -> ExperimentOut:
+    def of(cls, e: Experiment, latest_run_ms: int | None = None) -> ExperimentOut:
         return cls(
             id=e.experiment_id,
             name=e.name,
@@ -60,6 +72,7 @@ class ExperimentOut(ApiModel):
             lifecycle_stage=e.lifecycle_stage,
             creation_time=_time(e.creation_time),
             last_update_time=_time(e.last_update_time),
+            latest_run_time=_time(latest_run_ms),
             tags=dict(e.tags),
         )
 
@@ -276,9 +289,9 @@ class RegisteredModelList(ApiModel):
 
 class LinkedMlflowRun(ApiModel):
     vtm_run_id: str
-    mlflow_run_id: str
-    linked_by: Literal["stored", "tag"] = Field(
+    mlflow_run_id: str | None = Field(description="Null when the VTM run has no MLflow run.")
+    linked_by: Literal["stored", "tag"] | None = Field(
         description="stored: the id VTM's store holds (the trainer's VTM_RUN_META); "
-        "tag: the newest MLflow run tagged vtm.run_id with the VTM run's id."
+        "tag: the earliest MLflow run tagged vtm.run_id with the VTM run's id; null: none found."
     )
-    run: MlflowRunOut
+    run: MlflowRunOut | None

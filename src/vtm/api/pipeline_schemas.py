@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import Field
@@ -15,10 +15,18 @@ Scalar = bool | int | float | str
 
 class PublishStepOut(ApiModel):
     task: str
+    run: str | None = Field(
+        default=None, description="The step whose run is published; none: the best run."
+    )
+    evaluation: str | None = Field(
+        default=None, description="The step whose run's metric judges the model."
+    )
     metric: str | None = None
     goal: Literal["max", "min"] | None = None
     since: str | None = None
     alias: str | None = None
+    min_metric: float | None = None
+    against_champion: bool = True
 
 
 class ReportStepOut(ApiModel):
@@ -47,6 +55,21 @@ class PipelineStepOut(ApiModel):
         return cls.model_validate({"kind": step.kind, **step.model_dump()})
 
 
+def next_run_at(schedule: str | None, start_date: date, now: datetime) -> datetime | None:
+    """When the schedule next fires at or after ``start_date`` and after ``now``, in UTC (the
+    time zone Airflow reads a cron in unless told otherwise); None on demand and for @once,
+    which Airflow runs once, whenever the DAG is first unpaused."""
+    if schedule is None or schedule == "@once":
+        return None
+    from croniter import croniter
+
+    start = datetime(start_date.year, start_date.month, start_date.day, tzinfo=UTC)
+    # croniter gives the first time strictly after its base: a fire at the start date itself
+    # counts, one at `now` has happened.
+    base = max(now.astimezone(UTC), start - timedelta(seconds=1))
+    return croniter(schedule, base).get_next(datetime)
+
+
 class PipelineOut(ApiModel):
     description: str | None = None
     schedule: str | None = Field(description="Cron expression or preset; none: on demand.")
@@ -55,12 +78,18 @@ class PipelineOut(ApiModel):
     retries: int
     retry_delay: float = Field(description="Seconds.")
     steps: dict[str, PipelineStepOut]
+    next_run_at: datetime | None = Field(
+        default=None,
+        description="When the schedule next fires (UTC, as Airflow reads the cron), whether or "
+        "not the DAG is paused in Airflow; null on demand and for @once.",
+    )
 
     @classmethod
-    def of(cls, pipeline: Pipeline) -> PipelineOut:
+    def of(cls, pipeline: Pipeline, now: datetime) -> PipelineOut:
         return cls(
             **pipeline.model_dump(exclude={"steps"}),
             steps={sid: PipelineStepOut.of(step) for sid, step in pipeline.steps.items()},
+            next_run_at=next_run_at(pipeline.schedule, pipeline.start_date, now),
         )
 
 
@@ -78,6 +107,9 @@ class PipelineTaskState(ApiModel):
     start_date: str | None
     end_date: str | None
     vtm_run_id: str | None = Field(description="The VTM run this task try started, if any.")
+    note: str | None = Field(
+        default=None, description="Why a publish step was skipped (not published), if it was."
+    )
 
 
 class PipelineDagRun(ApiModel):

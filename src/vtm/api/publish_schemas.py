@@ -7,7 +7,41 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from vtm.api.schemas import ApiModel
-from vtm.publish import DEFAULT_ALIAS, PublishRequest, PublishResult
+from vtm.publish import DEFAULT_ALIAS, GateRequest, PublishRequest, PublishResult, Verdict
+
+
+class GateBody(ApiModel):
+    """How a pipeline's publish step judges the model before publishing it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    evaluation_run_id: str | None = Field(
+        default=None,
+        description="The completed VTM run that measured the model: its last reported value of "
+        "`metric` judges it. Default: the model's own MLflow run's value.",
+    )
+    metric: str | None = Field(
+        default=None,
+        description="Default: the evaluation run's task's primary metric, else the publish's.",
+    )
+    goal: Literal["max", "min"] | None = None
+    min_metric: float | None = Field(
+        default=None, description="Refuse a model worse than this by `metric`."
+    )
+    against_champion: bool = Field(
+        default=True,
+        description="Refuse a model that is not strictly better by `metric` than the one the "
+        "alias points at (its value is recorded on its version when it was published).",
+    )
+
+    def to_request(self) -> GateRequest:
+        return GateRequest(
+            evaluation_run_id=self.evaluation_run_id,
+            metric=self.metric,
+            goal=self.goal,
+            min_metric=self.min_metric,
+            against_champion=self.against_champion,
+        )
 
 
 class PublishBody(ApiModel):
@@ -26,10 +60,26 @@ class PublishBody(ApiModel):
         description='Only runs finished in this window, e.g. "7d", "12h"; default: all runs.',
     )
     alias: str = Field(default=DEFAULT_ALIAS, description="Registry alias to point at the version.")
+    run_id: str | None = Field(
+        default=None,
+        description="Publish this completed run of the task (a pipeline's trained run) instead "
+        "of choosing the best one.",
+    )
+    gate: GateBody | None = Field(
+        default=None,
+        description="Judge the model first (a pipeline's publish step). The task's floor "
+        "(catalog publish.minMetric) applies to every publish.",
+    )
 
     def to_request(self) -> PublishRequest:
         return PublishRequest(
-            task=self.task, metric=self.metric, goal=self.goal, since=self.since, alias=self.alias
+            task=self.task,
+            metric=self.metric,
+            goal=self.goal,
+            since=self.since,
+            alias=self.alias,
+            run_id=self.run_id,
+            gate=self.gate.to_request() if self.gate else None,
         )
 
 
@@ -51,6 +101,30 @@ class FtpOut(ApiModel):
     files: list[PublishedFile] = Field(description="The model's files, then model_card.json.")
 
 
+class VerdictOut(ApiModel):
+    """What the published model was judged by."""
+
+    metric: str
+    goal: Literal["max", "min"]
+    value: float
+    min_metric: float | None
+    evaluation_run_id: str | None
+    champion_version: int | None = Field(description="The version the alias was on before.")
+    champion_value: float | None = Field(description="Its recorded value; null if none.")
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> VerdictOut:
+        return cls(
+            metric=verdict.metric,
+            goal=verdict.goal,
+            value=verdict.value,
+            min_metric=verdict.min_metric,
+            evaluation_run_id=verdict.evaluation_run_id,
+            champion_version=verdict.champion_version,
+            champion_value=verdict.champion_value,
+        )
+
+
 class PublishResponse(ApiModel):
     task: str
     vtm_run_id: str
@@ -66,6 +140,9 @@ class PublishResponse(ApiModel):
     )
     ftp: FtpOut | None = Field(description="Null when VTM_FTP_URL is not set.")
     notes: list[str]
+    verdict: VerdictOut | None = Field(
+        default=None, description="The gate's verdict, when the request had a gate."
+    )
 
     @classmethod
     def of(cls, result: PublishResult) -> PublishResponse:
@@ -90,4 +167,5 @@ class PublishResponse(ApiModel):
                 files=[PublishedFile(name=f.name, size=f.size, sha256=f.sha256) for f in ftp.files],
             ),
             notes=result.notes,
+            verdict=VerdictOut.of(result.verdict) if result.verdict else None,
         )

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from vtm.api.schemas import RunRecord
 from vtm.catalog import CatalogHolder
-from vtm.integrations.mlflow.linker import MlflowLinker
+from vtm.integrations.mlflow.settler import MlflowSettler
 from vtm.integrations.mlflow.store import StoreInit
 from vtm.integrations.services import Services
 from vtm.runs.events import EventBus
@@ -33,7 +33,7 @@ class Runtime:
     service: RunService
     mlflow_store: StoreInit
     services: Services
-    linker: MlflowLinker
+    settler: MlflowSettler
     external: ExternalRuns
     _watch_stop: asyncio.Event
     _watch_task: asyncio.Task[None] | None = None
@@ -55,9 +55,9 @@ class Runtime:
         gpus = GpuPool(detect_gpus(settings.gpus))
         mlflow_store = StoreInit(settings)
         services = Services(settings, mlflow_store)  # refuses impossible settings first
-        linker = MlflowLinker(settings, repo, publish, mlflow_store)
-        service = RunService(settings, catalog, repo, publish, gpus, on_finished=linker.submit)
-        external = ExternalRuns(settings, repo, publish, on_finished=linker.submit)
+        settler = MlflowSettler(settings, repo, publish, mlflow_store)
+        service = RunService(settings, catalog, repo, publish, gpus, on_finished=settler.submit)
+        external = ExternalRuns(settings, repo, publish, on_finished=settler.submit)
         return cls(
             settings,
             engine,
@@ -66,7 +66,7 @@ class Runtime:
             service,
             mlflow_store=mlflow_store,
             services=services,
-            linker=linker,
+            settler=settler,
             external=external,
             _watch_stop=asyncio.Event(),
         )
@@ -79,6 +79,7 @@ class Runtime:
         self.mlflow_store.start()
         self.services.start()
         self.service.recover()
+        self.settler.start()  # runs that ended while no server was up
         self.external.start()
         start_spare()  # so that even the first run starts without an interpreter start-up
 
@@ -96,5 +97,5 @@ class Runtime:
         await asyncio.to_thread(self.external.close)
         await asyncio.to_thread(stop_spare)
         await asyncio.to_thread(self.services.close)
-        await asyncio.to_thread(self.linker.close)
+        await asyncio.to_thread(self.settler.close)
         self.engine.dispose()

@@ -145,6 +145,11 @@ class PrimaryMetricOut(ApiModel):
     goal: Literal["max", "min"]
 
 
+class TaskMlflowOut(ApiModel):
+    experiment: str = Field(description="The MLflow experiment the task's runs log to.")
+    registered_model: str = Field(description="The registry name `vtm publish` registers to.")
+
+
 class TaskOut(ApiModel):
     id: str
     title: str | None
@@ -153,6 +158,11 @@ class TaskOut(ApiModel):
     primary_metric: PrimaryMetricOut | None
     gpus: int
     fields: list[FieldOut]
+    mlflow: TaskMlflowOut | None = Field(
+        default=None,
+        description="The task's `mlflow:` block with its defaults filled in; null when the "
+        "catalog declares none (the UI then offers no MLflow look-up for its runs).",
+    )
 
 
 class CatalogErrorOut(ApiModel):

@@ -38,7 +38,9 @@ def parse_duration(value: float | int | str) -> float:
     else:
         m = DURATION.match(value)
         if not m:
-            raise ValueError(f"{value!r} is not a duration such as 90, '90s', '30m', '2h'")
+            raise ValueError(
+                f"{value!r} is not a duration such as '7d', '12h', '30m', '90s' or 90 (seconds)"
+            )
         seconds = float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2) or "s"]
     if seconds <= 0:
         raise ValueError("a duration must be positive")

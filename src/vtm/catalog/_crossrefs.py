@@ -76,6 +76,15 @@ def _runner_problems(root: Path, task_id: str, task: Task) -> Iterator[Problem]:
         yield (*where, "workdir"), str(exc)
 
 
+def _floor_problems(catalog: Catalog, task_id: str) -> Iterator[Problem]:
+    if catalog.primary_metric(task_id) is None:
+        base = catalog.tasks[task_id].base_task_type
+        yield (
+            ("tasks", task_id, "publish", "minMetric"),
+            f"a floor needs a metric: base task type {base!r} declares no primaryMetric",
+        )
+
+
 def reference_problems(catalog: Catalog, root: Path) -> list[Problem]:
     """Unknown base types, bad defaults, clashing flags, missing or escaping scripts, and
     pipelines naming unknown tasks, steps or fields, or steps depending on each other."""
@@ -94,5 +103,8 @@ def reference_problems(catalog: Catalog, root: Path) -> list[Problem]:
                 )
             )
         problems += _runner_problems(root, task_id, task)
+        known_base = task.base_task_type in catalog.base_task_types
+        if task.publish.min_metric is not None and known_base:
+            problems += _floor_problems(catalog, task_id)
     problems += pipeline_problems(catalog)
     return problems

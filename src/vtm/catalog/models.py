@@ -131,6 +131,14 @@ class TaskMlflow(_Model):
     )
 
 
+class TaskPublish(_Model):
+    min_metric: float | None = Field(
+        default=None,
+        description="The floor: a run whose final value of the primary metric is worse than "
+        "this (below it for goal max, above it for goal min) is never published.",
+    )
+
+
 class Task(_Model):
     title: str | None = None
     description: str | None = None
@@ -140,6 +148,7 @@ class Task(_Model):
     extra_fields: FieldMap = Field(default_factory=dict)
     resources: Resources = Field(default_factory=Resources)
     mlflow: TaskMlflow = Field(default_factory=TaskMlflow)
+    publish: TaskPublish = Field(default_factory=TaskPublish)
 
 
 class Catalog(_Model):

@@ -43,10 +43,26 @@ def is_templated(value: object) -> bool:
 
 class PublishStep(_Model):
     task: TaskId
+    run: StepId | None = Field(
+        default=None,
+        description="The step whose run to publish (its run in the same pipeline run); "
+        "none: the best completed run of the task.",
+    )
+    evaluation: StepId | None = Field(
+        default=None,
+        description="The step whose run measured the model: its final value of `metric` judges it.",
+    )
     metric: str | None = None
     goal: Literal["max", "min"] | None = None
     since: str | None = None
     alias: str | None = None
+    min_metric: float | None = Field(
+        default=None, description="Publish only a model at least this good by `metric`."
+    )
+    against_champion: bool = Field(
+        default=True,
+        description="Publish only a model better by `metric` than the one the alias is on.",
+    )
 
     @field_validator("since")
     @classmethod

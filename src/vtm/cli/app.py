@@ -9,24 +9,54 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
+import typer.core
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vtm import __version__
 from vtm.cli.calls import api_call, fail
 from vtm.cli.client import ApiError, Unreachable, VtmClient
 from vtm.cli.exec_cmd import exec_command
-from vtm.cli.follow import TERMINAL, exit_code_for, follow, metrics_text
+from vtm.cli.follow import EXIT_NOT_FOLLOWED, TERMINAL, exit_code_for, follow, metrics_text
 from vtm.cli.publish import publish
 from vtm.cli.report import report
+from vtm.cli.runids import resolve_run_id
+from vtm.cli.runs_table import runs_table
+
+# `vtm --help` lists the commands in the order a person meets them, not alphabetically.
+ORDER = (
+    "serve",
+    "run",
+    "runs",
+    "show",
+    "logs",
+    "stop",
+    "rerun",
+    "exec",
+    "publish",
+    "report",
+    "catalog",
+    "version",
+)
+
+
+class _InOrder(typer.core.TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
+
 
 app = typer.Typer(
+    cls=_InOrder,
+    rich_markup_mode="markdown",
     help="VTM: start, watch and stop training runs defined in training_catalog.yaml.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-catalog_app = typer.Typer(help="Work with the training catalog.", no_args_is_help=True)
+catalog_app = typer.Typer(
+    help="Work with the training catalog.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 app.add_typer(catalog_app, name="catalog")
 app.command("report")(report)
 app.command("publish")(publish)
@@ -39,6 +69,16 @@ UrlOpt = Annotated[str, typer.Option("--url", envvar="VTM_URL", help="The VTM se
 TokenOpt = Annotated[
     str | None,
     typer.Option("--token", envvar="VTM_TOKEN", help="API token, if the server wants one."),
+]
+RunIdArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="RUN_ID",
+        help="Run id, or enough of its start to name one run (20261202-015825).",
+    ),
+]
+SetOpt = Annotated[
+    list[str], typer.Option("--set", "-s", help="A field value, key=value; repeatable.")
 ]
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -91,7 +131,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Run the VTM server (REST API, events, runs)."""
+    """Run the VTM server: the REST API, the web UI and the runs."""
     from vtm.api.server import serve as serve_app
     from vtm.integrations.services import check_settings
     from vtm.settings import Settings
@@ -125,8 +165,29 @@ def serve(
 @app.command()
 def run(
     task: Annotated[str, typer.Argument(help="Task id from the catalog.")],
+    set_: SetOpt = [],  # noqa: B006
+    follow_: Annotated[
+        bool, typer.Option("--follow", "-f", help="Show progress until it ends.")
+    ] = False,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Start a run of TASK; --follow watches it to the end.
+
+    With --follow, `vtm run` exits with the run's outcome: 0 completed, the trainer's exit code
+    when it failed, 130 when a person stopped it; Ctrl-C stops following (exit 75), not the run.
+    """
+    client = _client(url, token)
+    fields = parse_sets(set_)
+    _start(client, task, fields, follow_)
+
+
+@app.command()
+def rerun(
+    run_id: RunIdArg,
     set_: Annotated[
-        list[str], typer.Option("--set", "-s", help="A field value, key=value; repeatable.")
+        list[str],
+        typer.Option("--set", "-s", help="Change a field, key=value; repeatable."),
     ] = [],  # noqa: B006
     follow_: Annotated[
         bool, typer.Option("--follow", "-f", help="Show progress until it ends.")
@@ -134,17 +195,44 @@ def run(
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
-    """Start a run of TASK. With --follow, exit with the run's outcome."""
+    """Run a run's task again with its fields, changed by --set.
+
+    The new run has the old run's field values, each --set replacing one; --follow behaves as
+    with `vtm run`.
+    """
     client = _client(url, token)
-    record = _api(lambda: client.start(task, parse_sets(set_)))
-    console.print(f"started run [bold]{record['id']}[/] ({record['status']})")
-    if not follow_:
-        return
+    changes = parse_sets(set_)
+    rid = resolve_run_id(client, run_id)
+    old = _api(lambda: client.run(rid))
+    # A field without a value (None) takes its default anyway; leaving it out also keeps a
+    # field the catalog has dropped since from failing the new run.
+    fields = {k: v for k, v in old["fields"].items() if v is not None}
+    fields.update(changes)
+    note = f" from {old['id']}"
+    if changes:
+        note += " with " + ", ".join(f"{k}={v}" for k, v in changes.items())
+    _start(client, old["taskId"], fields, follow_, note)
+
+
+def _start(
+    client: VtmClient, task: str, fields: dict[str, Any], follow_: bool, note: str = ""
+) -> None:
+    """Start the run; with ``follow_``, watch it and exit with its outcome."""
+    record: dict[str, Any] | None = None
     try:
+        record = _api(lambda: client.start(task, fields))
+        console.print(f"started run [bold]{record['id']}[/] ({record['status']}){escape(note)}")
+        if not follow_:
+            return
         final = _api(lambda: follow(client, record["id"], console))
     except KeyboardInterrupt:
-        err.print(f"stopped following; the run goes on. `vtm stop {record['id']}` stops it.")
-        raise typer.Exit(130) from None
+        if record is None:
+            raise  # nothing was started, or we cannot know: Click says "Aborted!"
+        err.print(
+            f"stopped following; the run goes on. `vtm show {record['id']}` tells how it ends, "
+            f"`vtm stop {record['id']}` stops it."
+        )
+        raise typer.Exit(EXIT_NOT_FOLLOWED) from None
     _summary(final)
     raise typer.Exit(exit_code_for(final))
 
@@ -158,10 +246,10 @@ def _summary(run: dict[str, Any]) -> None:
         line += f" (exit code {run['exitCode']})"
     console.print(line)
     if run.get("error"):
-        console.print(f"  {run['error']}")
+        console.print(f"  {escape(run['error'])}")
     metrics = metrics_text(run.get("progress") or {})
     if metrics:
-        console.print(f"  {metrics}")
+        console.print(f"  {escape(metrics)}")
 
 
 @app.command("runs")
@@ -175,22 +263,7 @@ def list_runs(
     """List runs, newest first, with each task's primary metric."""
     client = _client(url, token)
     page = _api(lambda: client.runs(status=status, task_id=task, limit=limit))
-    primary = _primary_metrics(client)
-    table = Table(box=box.SIMPLE)
-    table.add_column("id", no_wrap=True, min_width=22)  # people copy it: never cut it
-    table.add_column("task", overflow="fold")
-    table.add_column("status", no_wrap=True, min_width=9)
-    table.add_column("epoch", no_wrap=True)
-    table.add_column("metric", overflow="fold")
-    table.add_column("created", no_wrap=True, min_width=11)
-    for r in page["runs"]:
-        p = r.get("progress") or {}
-        epoch = f"{p['epoch']}/{p.get('total_epochs', '?')}" if "epoch" in p else ""
-        name = primary.get(r["taskId"])
-        metric = f"{name}={p[name]:.4g}" if name and isinstance(p.get(name), int | float) else ""
-        created = r["createdAt"][5:16].replace("T", " ")
-        table.add_row(r["id"], r["taskId"], r["status"], epoch, metric, created)
-    console.print(table)
+    console.print(runs_table(page["runs"], _primary_metrics(client), console.width))
 
 
 def _primary_metrics(client: VtmClient) -> dict[str, str]:
@@ -204,12 +277,14 @@ def _primary_metrics(client: VtmClient) -> dict[str, str]:
 
 @app.command()
 def show(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    run_id: RunIdArg,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
-    """Everything about one run."""
-    r = _api(lambda: _client(url, token).run(run_id))
+    """Show everything about one run."""
+    client = _client(url, token)
+    rid = resolve_run_id(client, run_id)
+    r = _api(lambda: client.run(rid))
     table = Table(show_header=False, box=None)
     for key in (
         "id",
@@ -237,18 +312,19 @@ def show(
 
 @app.command()
 def logs(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    run_id: RunIdArg,
     follow_: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing until it ends.")
     ] = False,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
-    """Print a run's whole output."""
+    """Print a run's whole output; with --follow, until the run ends."""
     client = _client(url, token)
+    rid = resolve_run_id(client, run_id)
     offset = 0
     while True:
-        page = _api(lambda at=offset: client.logs(run_id, at))
+        page = _api(lambda at=offset: client.logs(rid, at))
         if page["text"]:
             console.file.write(page["text"])
             console.file.flush()
@@ -262,12 +338,14 @@ def logs(
 
 @app.command()
 def stop(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    run_id: RunIdArg,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
-    """Stop a run (SIGTERM to its processes, SIGKILL after the grace period)."""
-    r = _api(lambda: _client(url, token).stop(run_id))
+    """Stop a run: SIGTERM, then SIGKILL after the grace period."""
+    client = _client(url, token)
+    rid = resolve_run_id(client, run_id)
+    r = _api(lambda: client.stop(rid))
     state = r["status"] if r["status"] in TERMINAL else "stopping"
     console.print(f"run {r['id']}: {state}")
 
@@ -278,21 +356,44 @@ def catalog_check(
         Path, typer.Option(envvar="VTM_CATALOG", help="The catalog file to check.")
     ] = Path("training_catalog.yaml"),
 ) -> None:
-    """Load the catalog and run each trainer's --help: every flag must be declared."""
+    """Check the catalog: it loads, each trainer takes its flags, each pipeline can run.
+
+    Loading checks every key of the tasks and the pipelines (file, line and key named). Each
+    trainer is then run with --help: every flag the catalog passes it must be declared. And
+    each pipeline step must be one VTM can run: a task step sets every required field, a
+    publish step has a metric and a goal.
+    """
     from vtm.catalog import check_catalog, load_catalog
+    from vtm.catalog.pipeline_check import check_pipelines
     from vtm.errors import CatalogError
 
     try:
         loaded = load_catalog(catalog.resolve())
     except CatalogError as exc:
-        raise _fail(str(exc)) from exc
+        # The error holds one problem a line, each "file:line: key: message".
+        for line in str(exc).splitlines():
+            err.print(f"[red]error:[/] {escape(line)}", soft_wrap=True)
+        raise typer.Exit(1) from exc
     problems = check_catalog(loaded)
     for p in problems:
-        err.print(f"[red]✗[/] {p.task_id}: {p.message}")
-    if problems:
+        err.print(f"[red]✗[/] {escape(p.task_id)}: {escape(p.message)}", soft_wrap=True)
+    step_problems = check_pipelines(loaded)
+    for sp in step_problems:
+        where = f"{loaded.path}:{sp.line}" if sp.line else str(loaded.path)
+        err.print(f"[red]✗[/] {escape(f'{where}: {sp.key}: {sp.message}')}", soft_wrap=True)
+    if problems or step_problems:
         raise typer.Exit(1)
     console.print(
         f"[green]✓[/] {len(loaded.catalog.tasks)} task(s) in {loaded.path} honour the contract"
+    )
+    pipelines = loaded.catalog.pipelines
+    listed = ", ".join(
+        f"{pid} ({len(p.steps)} step{'s' if len(p.steps) != 1 else ''})"
+        for pid, p in pipelines.items()
+    )
+    console.print(
+        f"[green]✓[/] {len(pipelines)} pipeline(s) can run" + (f": {listed}" if listed else ""),
+        soft_wrap=True,
     )
 
 

@@ -12,13 +12,17 @@ import httpx
 
 
 class ApiError(Exception):
-    """The server refused a request; ``message`` is its explanation, ``fields`` per field."""
+    """The server refused a request; ``message`` is its explanation, ``fields`` per field,
+    ``code`` VTM's name for the error (``not_published``, ``validation_failed``…)."""
 
-    def __init__(self, status: int, message: str, fields: list[dict[str, str]]) -> None:
+    def __init__(
+        self, status: int, message: str, fields: list[dict[str, str]], code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.fields = fields
+        self.code = code
 
 
 class Unreachable(Exception):
@@ -88,13 +92,21 @@ class VtmClient:
         return result
 
     def runs(
-        self, *, status: list[str], task_id: str | None, limit: int, cursor: str | None = None
+        self,
+        *,
+        status: list[str],
+        task_id: str | None,
+        limit: int,
+        cursor: str | None = None,
+        id_prefix: str | None = None,
     ) -> dict[str, Any]:
         params: dict[str, Any] = {"status": status, "limit": limit}
         if task_id:
             params["taskId"] = task_id
         if cursor:
             params["cursor"] = cursor
+        if id_prefix is not None:
+            params["idPrefix"] = id_prefix
         result: dict[str, Any] = self._call("GET", "/api/runs", params=params)
         return result
 
@@ -169,6 +181,8 @@ class VtmClient:
     def _raise_for(response: httpx.Response) -> None:
         try:
             error = response.json()["error"]
-            raise ApiError(response.status_code, error["message"], error.get("fields", []))
+            raise ApiError(
+                response.status_code, error["message"], error.get("fields", []), error.get("code")
+            )
         except (ValueError, KeyError, TypeError):
             raise ApiError(response.status_code, response.text, []) from None

@@ -46,8 +46,11 @@ def exec_command(
         ),
     ] = 120.0,
 ) -> None:
-    """Run TASK here in the foreground under VTM's supervisor and record it in VTM (for
-    Airflow's BashOperator or a Kubernetes pod). Exits with the trainer's exit code."""
+    """Run TASK here, in the foreground, recorded in VTM.
+
+    The trainer runs under VTM's supervisor, as the entrypoint of an Airflow BashOperator or a
+    Kubernetes pod; `vtm exec` exits with the trainer's exit code.
+    """
     from vtm.cli.app import parse_sets  # here: cli.app imports this module
     from vtm.cli.exec_run import exec_task  # here: heavier than any other command needs
 

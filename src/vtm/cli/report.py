@@ -55,11 +55,17 @@ def report(
         typer.Option("--token", envvar="VTM_TOKEN", help="API token, if the server wants one."),
     ] = None,
 ) -> None:
-    """The quality report: per task runs, success rate, failures, MTTR, durations, metrics."""
+    """Write the quality report: success, failures, MTTR, durations.
+
+    Per task, over the runs created within --since: success rate, failures and their reasons,
+    MTTR, duration percentiles, the primary metric, manual interventions and streaks.
+    """
     fmt = _format(out, format_)
     client = VtmClient(url, token, timeout=120.0)
     try:
-        body = api_call(lambda: client.report(fmt, since, task))
+        body = api_call(
+            lambda: client.report(fmt, since, task), flags={"since": "--since", "task": "--task"}
+        )
     finally:
         client.close()
     if out is None:

@@ -8,6 +8,7 @@ and a new connection each time would double Airflow's work.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,9 @@ import httpx
 from vtm.errors import UpstreamError
 from vtm.settings import Settings
 
+# The XCom key VTM's publish operator leaves the reason under when it skips (not published).
+NOT_PUBLISHED_XCOM = "not_published"
+
 
 @dataclass(frozen=True)
 class TaskState:
@@ -25,6 +29,7 @@ class TaskState:
     try_number: int
     start_date: str | None
     end_date: str | None
+    note: str | None = None  # why a publish step was skipped
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,11 @@ class AirflowClient:
             raise UpstreamError(f"Airflow at {self.base_url} cannot be reached: {exc}") from exc
         raise UpstreamError(f"Airflow at {self.base_url} refused VTM's token")
 
-    def latest_runs(self, dag_id: str, limit: int = 5) -> list[DagRunState] | None:
-        """The DAG's newest runs with their tasks; None when Airflow has no such DAG."""
+    def latest_runs(
+        self, dag_id: str, limit: int = 5, publish_steps: frozenset[str] = frozenset()
+    ) -> list[DagRunState] | None:
+        """The DAG's newest runs with their tasks; None when Airflow has no such DAG. A skipped
+        task of ``publish_steps`` carries the reason its operator left in XCom."""
         page = self._get(f"/api/v2/dags/{dag_id}/dagRuns", order_by="-run_after", limit=limit)
         if page is None:
             return None
@@ -110,6 +118,9 @@ class AirflowClient:
                     try_number=int(ti.get("try_number") or 0),
                     start_date=ti.get("start_date"),
                     end_date=ti.get("end_date"),
+                    note=self._skip_reason(dag_id, run["dag_run_id"], ti)
+                    if ti["task_id"] in publish_steps
+                    else None,
                 )
                 for ti in (instances or {}).get("task_instances", [])
             ]
@@ -126,6 +137,23 @@ class AirflowClient:
                 )
             )
         return runs
+
+    def _skip_reason(self, dag_id: str, run_id: str, ti: dict[str, Any]) -> str | None:
+        if ti.get("state") != "skipped":
+            return None
+        path = (
+            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}"
+            f"/xcomEntries/{NOT_PUBLISHED_XCOM}"
+        )
+        entry = self._get(path, map_index=ti.get("map_index", -1))
+        value = entry.get("value") if entry else None
+        if isinstance(value, str):
+            try:  # stored as JSON by some paths, as the plain string by others
+                decoded = json.loads(value)
+            except ValueError:
+                return value
+            return decoded if isinstance(decoded, str) else value
+        return None if value is None else str(value)
 
 
 _clients: dict[tuple[str, str | None, str | None], AirflowClient] = {}

@@ -64,8 +64,10 @@ def aliases(client: MlflowClient, name: str) -> dict[str, int]:
     return {alias: int(version) for alias, version in model.aliases.items()}
 
 
-def register(client: MlflowClient, name: str, choice: Choice, task: str) -> Registration:
-    """A new version of ``name`` from the chosen run's logged model."""
+def register(
+    client: MlflowClient, name: str, choice: Choice, task: str, tags: dict[str, str]
+) -> Registration:
+    """A new version of ``name`` from the chosen run's logged model, with ``tags`` too."""
     from mlflow.exceptions import MlflowException
 
     created_model = False
@@ -91,7 +93,7 @@ def register(client: MlflowClient, name: str, choice: Choice, task: str) -> Regi
                 name,
                 source=choice.model.artifact_location,
                 run_id=candidate.mlflow_run_id,
-                tags={VTM_RUN_TAG: candidate.vtm_run.id, VTM_TASK_TAG: task},
+                tags={VTM_RUN_TAG: candidate.vtm_run.id, VTM_TASK_TAG: task, **tags},
                 model_id=choice.model.model_id,
             )
     except BaseException:
@@ -99,6 +101,12 @@ def register(client: MlflowClient, name: str, choice: Choice, task: str) -> Regi
             drop_model(client, name)
         raise
     return Registration(name, int(version.version), True, created_model)
+
+
+def tag_version(client: MlflowClient, name: str, version: int, tags: dict[str, str]) -> None:
+    with mlflow_errors(f"tag version {version} of {name!r}"):
+        for key, value in tags.items():
+            client.set_model_version_tag(name, str(version), key, value)
 
 
 def set_alias(client: MlflowClient, name: str, alias: str, version: int) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from vtm.errors import NotFound, UpstreamError
+from vtm.errors import Conflict, FieldError, InvalidRequest, NotFound, UpstreamError
 from vtm.integrations.mlflow import VTM_RUN_TAG, mlflow_errors
 from vtm.integrations.mlflow.linker import experiment_of
 from vtm.states import RunStatus
@@ -231,3 +231,38 @@ def choose(
         f"none of the {len(candidates)} completed run(s) of task {task!r}{window} that logged "
         f"{metric!r} has a logged model (mlflow.<flavor>.log_model)"
     )
+
+
+def choose_run(
+    client: MlflowClient,
+    repo: RunRepository,
+    *,
+    task: str,
+    experiment: str,
+    run_id: str,
+    metric: str,
+) -> Choice:
+    """``run_id`` itself (a pipeline publishes the run it trained), if it can be published:
+    a completed run of ``task``, linked to an MLflow run that logged ``metric`` and a model."""
+    run = repo.get(run_id)
+    if run.task_id != task:
+        raise InvalidRequest(
+            [FieldError("runId", f"run {run_id} is of {run.task_id!r}, not {task!r}")]
+        )
+    if run.status is not RunStatus.COMPLETED:
+        raise Conflict(f"run {run_id} is {run.status.value}: only a completed run is published")
+    linked = link_runs(client, experiment, [run])
+    if not linked:
+        raise NotFound(
+            f"run {run_id} is not linked to an MLflow run (its trainer reported no "
+            f"mlflow_run_id, and no run of experiment {experiment!r} is tagged {VTM_RUN_TAG})"
+        )
+    candidates = ranked(linked, metric, "max")
+    if not candidates:
+        raise NotFound(f"the MLflow run of run {run_id} logged no {metric!r}")
+    model = logged_model(client, candidates[0].mlflow_run)
+    if model is None:
+        raise NotFound(
+            f"run {run_id} has no logged model (mlflow.<flavor>.log_model): nothing to publish"
+        )
+    return Choice(candidates[0], model)

@@ -1,11 +1,13 @@
-"""Publish a task's best model: choose the run, register its model, upload it to the FTP
+"""Publish a task's model: choose the run (the best, or the one asked for), judge it (the
+task's floor, a pipeline step's gate: ``gate.py``), register its model, upload it to the FTP
 registry, point the alias at it — all of it, or nothing.
 
 Order matters for "nothing": everything that can fail without side effects goes first (the
-request, the choice, the FTP login, the download of the model's files); then the registry
-version is created, the files uploaded (each verified, the card last), and only then the alias
-moved. A failure after the version was created removes the uploaded files and the version (and
-the registered model, when this publish created it), so the registry looks as it did before.
+request, the choice, the verdict, the FTP login, the download of the model's files); then the
+registry version is created, the files uploaded (each verified, the card last), and only then
+the alias moved. A failure after the version was created removes the uploaded files and the
+version (and the registered model, when this publish created it), so the registry looks as it
+did before.
 
 Publishing the run whose version already exists, with its folder complete on the FTP server
 and the alias already on it, changes nothing and says ``already_published``.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,9 +36,10 @@ from vtm.publish.card import (
     render_card,
 )
 from vtm.publish.ftp import FileEntry, FolderUpload, FtpSession, FtpTarget, digest_bytes, failing
-from vtm.publish.selection import Choice, Goal, choose
+from vtm.publish.gate import Floor, Gate, Verdict, check_floor, judge
+from vtm.publish.selection import Choice, Goal, choose, choose_run
 from vtm.settings import Settings
-from vtm.store import RunRepository
+from vtm.store import RunData, RunRepository
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -52,12 +55,25 @@ _publishing = threading.Lock()
 
 
 @dataclass(frozen=True)
+class GateRequest:
+    """How a pipeline's publish step judges the model; unset parts come from the catalog."""
+
+    evaluation_run_id: str | None = None
+    metric: str | None = None
+    goal: Goal | None = None
+    min_metric: float | None = None
+    against_champion: bool = True
+
+
+@dataclass(frozen=True)
 class PublishRequest:
     task: str
     metric: str | None = None
     goal: Goal | None = None
     since: str | None = None
     alias: str = DEFAULT_ALIAS
+    run_id: str | None = None  # publish this run instead of the best one
+    gate: GateRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,7 @@ class PublishResult:
     already_published: bool
     ftp: FtpResult | None
     notes: list[str] = field(default_factory=list)
+    verdict: Verdict | None = None
 
 
 @dataclass(frozen=True)
@@ -94,33 +111,140 @@ class _Plan:
     alias: str
     registered_model: str
     experiment: str
+    run_id: str | None = None
+    floor: Floor | None = None
+    gate: Gate | None = None
 
 
 def publish(
     settings: Settings, catalog: Catalog, repo: RunRepository, request: PublishRequest
 ) -> PublishResult:
-    """Publish the best run of ``request.task``; see the module's doc for the guarantees."""
+    """Publish the best run of ``request.task`` (or ``request.run_id``) if it passes its floor
+    and gate; see the module's doc for the guarantees."""
     plan = _plan(catalog, request)
+    plan = replace(
+        plan,
+        run_id=_asked_run(repo, request.run_id),
+        gate=_gate(catalog, repo, request.gate, plan.metric, plan.goal),
+    )
     target = FtpTarget.parse(settings.ftp_url.get_secret_value()) if settings.ftp_url else None
     with _publishing:
         client = tracking_client(settings)
-        choice = choose(
+        choice = _choose(client, repo, plan)
+        verdict = _verdict(client, repo, plan, choice)
+        if target is None:
+            return _registry_only(client, plan, choice, verdict)
+        with FtpSession.open(target) as ftp:  # reachable and logged in before any write
+            return _with_ftp(settings, client, ftp, plan, choice, verdict)
+
+
+def _choose(client: MlflowClient, repo: RunRepository, plan: _Plan) -> Choice:
+    if plan.run_id is not None:
+        return choose_run(
             client,
             repo,
             task=plan.task,
             experiment=plan.experiment,
+            run_id=plan.run_id,
             metric=plan.metric,
-            goal=plan.goal,
-            since=plan.since,
-            since_text=plan.since_text,
         )
-        if target is None:
-            return _registry_only(client, plan, choice)
-        with FtpSession.open(target) as ftp:  # reachable and logged in before any write
-            return _with_ftp(settings, client, ftp, plan, choice)
+    return choose(
+        client,
+        repo,
+        task=plan.task,
+        experiment=plan.experiment,
+        metric=plan.metric,
+        goal=plan.goal,
+        since=plan.since,
+        since_text=plan.since_text,
+    )
+
+
+def _verdict(
+    client: MlflowClient, repo: RunRepository, plan: _Plan, choice: Choice
+) -> Verdict | None:
+    """The floor and the gate; nothing to judge when the chosen model is the champion."""
+    name = plan.registered_model
+    version = registry.existing_version(client, name, choice.candidate.mlflow_run_id)
+    champion = registry.aliases(client, name).get(plan.alias)
+    if version is not None and version == champion:
+        return None  # published already: the flows below say so
+    check_floor(choice, plan.floor)
+    if plan.gate is None:
+        return None
+    return judge(
+        client,
+        repo,
+        choice,
+        plan.gate,
+        registered_model=name,
+        alias=plan.alias,
+        champion=champion,
+    )
+
+
+def _floor(catalog: Catalog, task: str) -> Floor | None:
+    value = catalog.tasks[task].publish.min_metric
+    primary = catalog.primary_metric(task)
+    if value is None or primary is None:
+        return None
+    return Floor(task=task, metric=primary.name, goal=primary.goal, value=value)
+
+
+def _gate(
+    catalog: Catalog, repo: RunRepository, asked: GateRequest | None, metric: str, goal: Goal
+) -> Gate | None:
+    """The gate with its defaults: the evaluation task's primary metric, else the one the
+    publish ranks by."""
+    if asked is None:
+        return None
+    default_metric, default_goal = metric, goal
+    if asked.evaluation_run_id is not None:
+        evaluation = _evaluation_run(repo, asked.evaluation_run_id)
+        primary = (
+            catalog.primary_metric(evaluation.task_id)
+            if evaluation.task_id in catalog.tasks
+            else None
+        )
+        default_metric, default_goal = (primary.name, primary.goal) if primary else ("", "max")
+    gate_metric = asked.metric or default_metric
+    if not gate_metric:
+        raise InvalidRequest(
+            [FieldError("gate.metric", "the evaluation's task has no primary metric: name one")]
+        )
+    gate_goal = asked.goal or (default_goal if gate_metric == default_metric else None)
+    if gate_goal is None:
+        raise InvalidRequest(
+            [FieldError("gate.goal", f"is {gate_metric!r} better high or low? give max or min")]
+        )
+    return Gate(
+        metric=gate_metric,
+        goal=gate_goal,
+        min_metric=asked.min_metric,
+        against_champion=asked.against_champion,
+        evaluation_run_id=asked.evaluation_run_id,
+    )
+
+
+def _evaluation_run(repo: RunRepository, run_id: str) -> RunData:
+    try:
+        return repo.get(run_id)
+    except NotFound:
+        raise InvalidRequest([FieldError("gate.evaluationRunId", f"no run {run_id!r}")]) from None
+
+
+def _asked_run(repo: RunRepository, run_id: str | None) -> str | None:
+    if run_id is not None:
+        try:
+            repo.get(run_id)
+        except NotFound:
+            raise InvalidRequest([FieldError("runId", f"no run {run_id!r}")]) from None
+    return run_id
 
 
 def _plan(catalog: Catalog, request: PublishRequest) -> _Plan:
+    """What the request asks for, checked against the catalog; the run and the gate, which
+    need the store, are added by ``publish``."""
     task = request.task
     if task not in catalog.tasks:
         raise NotFound(f"unknown task {task!r}")
@@ -156,6 +280,7 @@ def _plan(catalog: Catalog, request: PublishRequest) -> _Plan:
         alias=request.alias,
         registered_model=name,
         experiment=catalog.experiment_name(task),
+        floor=_floor(catalog, task),
     )
 
 
@@ -167,6 +292,7 @@ def _result(
     already: bool,
     ftp: FtpResult | None,
     notes: list[str],
+    verdict: Verdict | None,
 ) -> PublishResult:
     c = choice.candidate
     return PublishResult(
@@ -182,35 +308,61 @@ def _result(
         alias=plan.alias,
         already_published=already,
         ftp=ftp,
-        notes=notes,
+        notes=[*(verdict.notes if verdict else []), *notes],
+        verdict=verdict,
     )
 
 
-def _registry_only(client: MlflowClient, plan: _Plan, choice: Choice) -> PublishResult:
+def _registry_only(
+    client: MlflowClient, plan: _Plan, choice: Choice, verdict: Verdict | None
+) -> PublishResult:
     name, alias = plan.registered_model, plan.alias
     version = registry.existing_version(client, name, choice.candidate.mlflow_run_id)
     if version is not None and registry.aliases(client, name).get(alias) == version:
-        return _result(plan, choice, version, already=True, ftp=None, notes=[NO_FTP_NOTE])
-    registration = _registration(client, plan, choice, version)
+        return _result(
+            plan, choice, version, already=True, ftp=None, notes=[NO_FTP_NOTE], verdict=verdict
+        )
+    registration = _registration(client, plan, choice, version, verdict)
     try:
         registry.set_alias(client, name, alias, registration.version)
     except BaseException:
         registry.undo(client, registration)
         raise
     _log_done(plan, choice, registration.version, None)
-    return _result(plan, choice, registration.version, already=False, ftp=None, notes=[NO_FTP_NOTE])
+    return _result(
+        plan,
+        choice,
+        registration.version,
+        already=False,
+        ftp=None,
+        notes=[NO_FTP_NOTE],
+        verdict=verdict,
+    )
 
 
 def _registration(
-    client: MlflowClient, plan: _Plan, choice: Choice, version: int | None
+    client: MlflowClient,
+    plan: _Plan,
+    choice: Choice,
+    version: int | None,
+    verdict: Verdict | None,
 ) -> registry.Registration:
+    """The version to publish: the run's existing one, or a new one. Either way it records
+    what it was judged by, so the next challenger is compared with that."""
+    tags = verdict.version_tags() if verdict else {}
     if version is not None:
+        registry.tag_version(client, plan.registered_model, version, tags)
         return registry.Registration(plan.registered_model, version, False, False)
-    return registry.register(client, plan.registered_model, choice, plan.task)
+    return registry.register(client, plan.registered_model, choice, plan.task, tags)
 
 
 def _with_ftp(
-    settings: Settings, client: MlflowClient, ftp: FtpSession, plan: _Plan, choice: Choice
+    settings: Settings,
+    client: MlflowClient,
+    ftp: FtpSession,
+    plan: _Plan,
+    choice: Choice,
+    verdict: Verdict | None,
 ) -> PublishResult:
     name, alias = plan.registered_model, plan.alias
     version = registry.existing_version(client, name, choice.candidate.mlflow_run_id)
@@ -219,15 +371,20 @@ def _with_ftp(
         published = _complete_card(ftp, ftp.path(name, str(version)), choice, version)
         if published is not None:
             if current == version:
-                return _result(plan, choice, version, already=True, ftp=published, notes=[])
+                return _result(
+                    plan, choice, version, already=True, ftp=published, notes=[], verdict=verdict
+                )
             # Files in place, alias elsewhere: moving the alias is all there is to do.
+            registry.tag_version(client, name, version, verdict.version_tags() if verdict else {})
             registry.set_alias(client, name, alias, version)
             _log_done(plan, choice, version, published)
-            return _result(plan, choice, version, already=False, ftp=published, notes=[])
+            return _result(
+                plan, choice, version, already=False, ftp=published, notes=[], verdict=verdict
+            )
 
     with tempfile.TemporaryDirectory(prefix="vtm-publish-") as tmp:
         local = _download(settings, choice, Path(tmp) / "model")
-        registration = _registration(client, plan, choice, version)
+        registration = _registration(client, plan, choice, version, verdict)
         folder = ftp.path(name, str(registration.version))
         upload: FolderUpload | None = None
         try:
@@ -245,7 +402,15 @@ def _with_ftp(
             raise
     notes = [] if version is None else [f"version {version} came from this run already: reused"]
     _log_done(plan, choice, registration.version, uploaded)
-    return _result(plan, choice, registration.version, already=False, ftp=uploaded, notes=notes)
+    return _result(
+        plan,
+        choice,
+        registration.version,
+        already=False,
+        ftp=uploaded,
+        notes=notes,
+        verdict=verdict,
+    )
 
 
 def _download(settings: Settings, choice: Choice, into: Path) -> Path:

@@ -27,6 +27,7 @@ Definitions (README "Quality report" repeats them for users):
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -93,18 +94,25 @@ def outcomes(runs: Sequence[ReportRun]) -> Outcomes:
     )
 
 
+# A cause read from the trainer's output leads the supervisor's words (runs/failure.py):
+# "ValueError: bad batch (exited with code 1)".
+_ENDED_BY = re.compile(r"(?:^|\()(exited with code|killed by signal) [^()]*\)?$")
+
+
 def failure_kind(error: str | None, exit_code: int | None) -> FailureKind:
     """Sort a failure by the reason VTM recorded for it.
 
-    The texts come from the supervisor (`supervisor/shim_watch.describe` and its timeout),
+    The texts come from the supervisor (`supervisor/shim_watch.describe` and its timeout,
+    led by the cause its output showed: `runs/failure.py`),
     the run monitor (a lost supervisor) and the run service (a launch that failed).
     """
     text = (error or "").lower()
     if text.startswith("timed out"):
         return "timeout"
-    if text.startswith("killed by signal"):
+    ended = _ENDED_BY.search(text)
+    if ended is not None and ended.group(1) == "killed by signal":
         return "signal"
-    if text.startswith("exited with code") or (not text and exit_code not in (None, 0)):
+    if ended is not None or (not text and exit_code not in (None, 0)):
         return "exit_code"
     if "supervisor process died" in text:
         return "supervisor_lost"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from vtm.runs.failure import explain
 from vtm.runs.launch import trainer_spec
 from vtm.settings import Settings
 from vtm.states import RunStatus
@@ -146,7 +147,9 @@ class Foreground:
             return Outcome(RunStatus.FAILED, None, f"the supervisor's exit record: {exc}")
         if record is None:
             return Outcome(RunStatus.FAILED, None, "the supervisor's exit record is missing")
-        return Outcome(record.status, record.returncode, record.reason)
+        return Outcome(
+            record.status, record.returncode, explain(record.reason, self.run_dir.output_log)
+        )
 
     def _lost(self, code: int) -> Outcome:
         reason = f"the supervisor exited (code {code}) without recording the trainer's exit"

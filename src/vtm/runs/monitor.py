@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vtm.errors import Conflict
+from vtm.runs.failure import explain
 from vtm.runs.indexer import LogIndexer
 from vtm.states import IllegalTransition, RunStatus
 from vtm.store import RunData, RunRepository
@@ -107,7 +108,8 @@ class RunMonitor(threading.Thread):
         if record is None:  # exists() raced a half-written rename: cannot happen, but be exact
             self._finish(RunStatus.FAILED, None, "the supervisor's exit record is unreadable")
             return
-        self._finish(RunStatus(record.status), record.returncode, record.reason)
+        reason = explain(record.reason, self.run_dir.output_log)
+        self._finish(RunStatus(record.status), record.returncode, reason)
 
     def _finish_lost(self, reason: str) -> None:
         killed = kill_orphans(self.run_dir, self.run_id)

@@ -65,10 +65,14 @@ class RunRow(Base):
     protocol_errors: Mapped[int] = mapped_column(Integer, default=0)
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     gpus: Mapped[list[Any]]
+    # When VTM last made the MLflow side of this finished run agree with it (linked by tag,
+    # its MLflow run ended if the trainer left it RUNNING); NULL for a finished run: still to do.
+    mlflow_settled_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_runs_status_seq", "status", "seq"),
         Index("ix_runs_task_seq", "task_id", "seq"),
+        Index("ix_runs_mlflow_settled_at", "mlflow_settled_at"),
     )
 
 

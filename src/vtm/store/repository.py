@@ -148,9 +148,13 @@ class RunRepository:
         before_seq: int | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
+        id_prefix: str | None = None,
     ) -> tuple[list[RunData], int | None]:
         """A page of runs, newest first, and the cursor of the next page (None at the end)."""
         query = select(RunRow).order_by(RunRow.seq.desc()).limit(limit + 1)
+        if id_prefix:
+            # autoescape: a % or _ in the prefix is a character, never a wildcard.
+            query = query.where(RunRow.id.startswith(id_prefix, autoescape=True))
         if statuses:
             query = query.where(RunRow.status.in_([s.value for s in statuses]))
         if task_id is not None:
@@ -181,6 +185,34 @@ class RunRepository:
         )
         with self._sessions() as session:
             return [_to_data(r) for r in session.scalars(query)]
+
+    def unsettled(self, after_seq: int = 0, limit: int = 100) -> list[RunData]:
+        """Finished runs whose MLflow side VTM has not settled yet, oldest first, from
+        ``after_seq`` on (a page at a time: after an upgrade that is every earlier run)."""
+        terminal = [RunStatus.COMPLETED.value, RunStatus.FAILED.value, RunStatus.STOPPED.value]
+        query = (
+            select(RunRow)
+            .where(
+                RunRow.mlflow_settled_at.is_(None),
+                RunRow.status.in_(terminal),
+                RunRow.seq > after_seq,
+            )
+            .order_by(RunRow.seq)
+            .limit(limit)
+        )
+        with self._sessions() as session:
+            return [_to_data(r) for r in session.scalars(query)]
+
+    def mark_settled(self, run_id: str) -> None:
+        """Record that the run's MLflow side agrees with it; not a change people see, so
+        ``updated_at`` stays."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(mlflow_settled_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
 
     def count(self, status: RunStatus | None = None) -> int:
         query = select(func.count()).select_from(RunRow)

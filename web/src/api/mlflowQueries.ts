@@ -9,6 +9,7 @@ import type { ArtifactOwner, MetricHistory, MlflowRunDetail, MlflowRunList } fro
 
 export const LIVE_MS = 10_000;
 export const IDLE_MS = 30_000;
+export const CREATING_MS = 1_000;
 /** Runs asked for per experiment: the newest ones; the server's cap is 1000. */
 export const RUNS_PER_EXPERIMENT = 200;
 
@@ -18,7 +19,8 @@ export function useMlflowStatus() {
   return useQuery({
     queryKey: keys.mlflowStatus,
     queryFn: ({ signal }) => api.getMlflowStatus(signal),
-    refetchInterval: IDLE_MS,
+    // Creating the embedded store takes seconds: ask again soon rather than in 30 s.
+    refetchInterval: (query) => (query.state.data?.creating ? CREATING_MS : IDLE_MS),
   });
 }
 

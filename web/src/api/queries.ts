@@ -80,6 +80,28 @@ export function useRunsMetrics(ids: readonly string[]) {
   });
 }
 
+function combineRuns(results: UseQueryResult<RunRecord>[]) {
+  return {
+    data: results.map((r) => r.data),
+    pending: results.some((r) => r.isPending),
+    error: results.find((r) => r.error)?.error ?? null,
+  };
+}
+
+/** Several runs by id (History's comparison, whose runs may be on no page shown); the event
+ * stream keeps each current like a run page's. */
+export function useRunsById(ids: readonly string[]) {
+  const client = useQueryClient();
+  return useQueries({
+    queries: ids.map((id) => ({
+      queryKey: keys.run(id),
+      queryFn: ({ signal }: { signal: AbortSignal }) => api.getRun(id, signal),
+      placeholderData: () => findCachedRun(client, id),
+    })),
+    combine: combineRuns,
+  });
+}
+
 export function useStartRun() {
   const client = useQueryClient();
   return useMutation({

@@ -282,7 +282,7 @@ export interface paths {
         };
         /**
          * List Experiments
-         * @description Active experiments, most recently updated first.
+         * @description Active experiments with their latest run's time, most recently active first.
          */
         get: operations["list_experiments_api_mlflow_experiments_get"];
         put?: never;
@@ -533,8 +533,8 @@ export interface paths {
         };
         /**
          * Get Linked Run
-         * @description The MLflow run of a VTM run: the id its trainer reported, else the newest run tagged
-         *     ``vtm.run_id`` with it. 404 when the VTM run is unknown or has no MLflow run.
+         * @description The MLflow run of a VTM run: the id its trainer reported, else the earliest run tagged
+         *     ``vtm.run_id`` with it; all null when it has none. 404 when the VTM run is unknown.
          */
         get: operations["get_linked_run_api_mlflow_vtm_runs__vtm_run_id__get"];
         put?: never;
@@ -617,9 +617,10 @@ export interface paths {
         put?: never;
         /**
          * Publish
-         * @description Choose the task's best completed run, register its model as a new version, upload the
-         *     files and model_card.json to the FTP registry (verified, renamed into place), then set the
-         *     alias. Publishing the same version again changes nothing (alreadyPublished).
+         * @description Choose the task's best completed run (or `runId`), judge it (the task's floor, the
+         *     `gate`), register its model as a new version, upload the files and model_card.json to the
+         *     FTP registry (verified, renamed into place), then set the alias. Publishing the same
+         *     version again changes nothing (alreadyPublished).
          */
         post: operations["publish_api_publish_post"];
         delete?: never;
@@ -796,8 +797,16 @@ export interface components {
             lifecycleStage: string;
             /** Creationtime */
             creationTime: string | null;
-            /** Lastupdatetime */
+            /**
+             * Lastupdatetime
+             * @description When MLflow last changed the experiment itself (not its runs).
+             */
             lastUpdateTime: string | null;
+            /**
+             * Latestruntime
+             * @description The experiment's newest run's end, or its start while it has not ended; null when it has no runs.
+             */
+            latestRunTime?: string | null;
             /** Tags */
             tags: {
                 [key: string]: string;
@@ -889,6 +898,35 @@ export interface components {
              */
             files: components["schemas"]["PublishedFile"][];
         };
+        /**
+         * GateBody
+         * @description How a pipeline's publish step judges the model before publishing it.
+         */
+        GateBody: {
+            /**
+             * Evaluationrunid
+             * @description The completed VTM run that measured the model: its last reported value of `metric` judges it. Default: the model's own MLflow run's value.
+             */
+            evaluationRunId?: string | null;
+            /**
+             * Metric
+             * @description Default: the evaluation run's task's primary metric, else the publish's.
+             */
+            metric?: string | null;
+            /** Goal */
+            goal?: ("max" | "min") | null;
+            /**
+             * Minmetric
+             * @description Refuse a model worse than this by `metric`.
+             */
+            minMetric?: number | null;
+            /**
+             * Againstchampion
+             * @description Refuse a model that is not strictly better by `metric` than the one the alias points at (its value is recorded on its version when it was published).
+             * @default true
+             */
+            againstChampion: boolean;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -917,15 +955,17 @@ export interface components {
         LinkedMlflowRun: {
             /** Vtmrunid */
             vtmRunId: string;
-            /** Mlflowrunid */
-            mlflowRunId: string;
+            /**
+             * Mlflowrunid
+             * @description Null when the VTM run has no MLflow run.
+             */
+            mlflowRunId: string | null;
             /**
              * Linkedby
-             * @description stored: the id VTM's store holds (the trainer's VTM_RUN_META); tag: the newest MLflow run tagged vtm.run_id with the VTM run's id.
-             * @enum {string}
+             * @description stored: the id VTM's store holds (the trainer's VTM_RUN_META); tag: the earliest MLflow run tagged vtm.run_id with the VTM run's id; null: none found.
              */
-            linkedBy: "stored" | "tag";
-            run: components["schemas"]["MlflowRunOut"];
+            linkedBy: ("stored" | "tag") | null;
+            run: components["schemas"]["MlflowRunOut"] | null;
         };
         /** LogPage */
         LogPage: {
@@ -1125,6 +1165,11 @@ export interface components {
              * @description Why the store did not answer.
              */
             error: string | null;
+            /**
+             * Creating
+             * @description The embedded store is being created (seconds): not reachable yet, and not failing either; ask again shortly.
+             */
+            creating: boolean;
         };
         /** ModelVersionOut */
         ModelVersionOut: {
@@ -1201,6 +1246,11 @@ export interface components {
             steps: {
                 [key: string]: components["schemas"]["PipelineStepOut"];
             };
+            /**
+             * Nextrunat
+             * @description When the schedule next fires (UTC, as Airflow reads the cron), whether or not the DAG is paused in Airflow; null on demand and for @once.
+             */
+            nextRunAt?: string | null;
         };
         /** PipelineStatus */
         PipelineStatus: {
@@ -1267,6 +1317,11 @@ export interface components {
              * @description The VTM run this task try started, if any.
              */
             vtmRunId: string | null;
+            /**
+             * Note
+             * @description Why a publish step was skipped (not published), if it was.
+             */
+            note?: string | null;
         };
         /** PipelinesResponse */
         PipelinesResponse: {
@@ -1338,6 +1393,13 @@ export interface components {
              * @default champion
              */
             alias: string;
+            /**
+             * Runid
+             * @description Publish this completed run of the task (a pipeline's trained run) instead of choosing the best one.
+             */
+            runId?: string | null;
+            /** @description Judge the model first (a pipeline's publish step). The task's floor (catalog publish.minMetric) applies to every publish. */
+            gate?: components["schemas"]["GateBody"] | null;
         };
         /** PublishResponse */
         PublishResponse: {
@@ -1365,11 +1427,23 @@ export interface components {
             ftp: components["schemas"]["FtpOut"] | null;
             /** Notes */
             notes: string[];
+            /** @description The gate's verdict, when the request had a gate. */
+            verdict?: components["schemas"]["VerdictOut"] | null;
         };
         /** PublishStepOut */
         PublishStepOut: {
             /** Task */
             task: string;
+            /**
+             * Run
+             * @description The step whose run is published; none: the best run.
+             */
+            run?: string | null;
+            /**
+             * Evaluation
+             * @description The step whose run's metric judges the model.
+             */
+            evaluation?: string | null;
             /** Metric */
             metric?: string | null;
             /** Goal */
@@ -1378,6 +1452,13 @@ export interface components {
             since?: string | null;
             /** Alias */
             alias?: string | null;
+            /** Minmetric */
+            minMetric?: number | null;
+            /**
+             * Againstchampion
+             * @default true
+             */
+            againstChampion: boolean;
         };
         /** PublishedFile */
         PublishedFile: {
@@ -1891,6 +1972,19 @@ export interface components {
             /** @description Set by Airflow's VtmRunOperator: the task try starting it. */
             airflow?: components["schemas"]["AirflowContext"] | null;
         };
+        /** TaskMlflowOut */
+        TaskMlflowOut: {
+            /**
+             * Experiment
+             * @description The MLflow experiment the task's runs log to.
+             */
+            experiment: string;
+            /**
+             * Registeredmodel
+             * @description The registry name `vtm publish` registers to.
+             */
+            registeredModel: string;
+        };
         /** TaskOut */
         TaskOut: {
             /** Id */
@@ -1906,6 +2000,8 @@ export interface components {
             gpus: number;
             /** Fields */
             fields: components["schemas"]["FieldOut"][];
+            /** @description The task's `mlflow:` block with its defaults filled in; null when the catalog declares none (the UI then offers no MLflow look-up for its runs). */
+            mlflow?: components["schemas"]["TaskMlflowOut"] | null;
         };
         /** ValidationError */
         ValidationError: {
@@ -1919,6 +2015,35 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /**
+         * VerdictOut
+         * @description What the published model was judged by.
+         */
+        VerdictOut: {
+            /** Metric */
+            metric: string;
+            /**
+             * Goal
+             * @enum {string}
+             */
+            goal: "max" | "min";
+            /** Value */
+            value: number;
+            /** Minmetric */
+            minMetric: number | null;
+            /** Evaluationrunid */
+            evaluationRunId: string | null;
+            /**
+             * Championversion
+             * @description The version the alias was on before.
+             */
+            championVersion: number | null;
+            /**
+             * Championvalue
+             * @description Its recorded value; null if none.
+             */
+            championValue: number | null;
         };
     };
     responses: never;
@@ -2024,6 +2149,8 @@ export interface operations {
                 createdAfter?: string | null;
                 /** @description Only runs created before */
                 createdBefore?: string | null;
+                /** @description Only runs whose id starts with this (e.g. `20261202-015825`): how the CLI resolves a shortened run id */
+                idPrefix?: string | null;
             };
             header?: never;
             path?: never;
@@ -3323,6 +3450,15 @@ export interface operations {
             };
             /** @description Unknown task, or no run to publish (says why) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_published: the model is below the task's floor or fails the gate (the message says by how much); or the run asked for is not completed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

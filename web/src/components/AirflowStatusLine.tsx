@@ -1,6 +1,7 @@
 import type { UseQueryResult } from "@tanstack/react-query";
 import { describeError } from "../api/errors";
 import type { PipelinesStatus } from "../api/types";
+import { formatDateTime } from "../lib/format";
 
 /** Whether VTM can show Airflow's side of the pipelines, and why not. `data-state`:
  * `loading`, `unconfigured`, `error` (Airflow, or VTM itself, could not be read) or `ok`. */
@@ -21,9 +22,17 @@ export function AirflowStatusLine({ status }: { status: UseQueryResult<Pipelines
     return (
       <p className="notice" data-testid="airflow-status" data-state="unconfigured">
         <strong>VTM is not connected to Airflow.</strong>{" "}
-        {data.airflowUrl
-          ? `VTM_AIRFLOW_URL is ${data.airflowUrl}, but VTM_AIRFLOW_USERNAME and VTM_AIRFLOW_PASSWORD are not both set.`
-          : "Set VTM_AIRFLOW_URL, VTM_AIRFLOW_USERNAME and VTM_AIRFLOW_PASSWORD for `vtm serve` to see DAG runs here."}{" "}
+        {data.airflowUrl ? (
+          <>
+            <code>VTM_AIRFLOW_URL</code> is {data.airflowUrl}, but <code>VTM_AIRFLOW_USERNAME</code> and{" "}
+            <code>VTM_AIRFLOW_PASSWORD</code> are not both set.
+          </>
+        ) : (
+          <>
+            Set <code>VTM_AIRFLOW_URL</code>, <code>VTM_AIRFLOW_USERNAME</code> and{" "}
+            <code>VTM_AIRFLOW_PASSWORD</code> for <code>vtm serve</code> to see DAG runs here.
+          </>
+        )}{" "}
         The pipelines below are what the catalog declares; Airflow runs them (see the README, “Pipelines on
         Airflow”).
       </p>
@@ -39,7 +48,7 @@ export function AirflowStatusLine({ status }: { status: UseQueryResult<Pipelines
   return (
     <p className="muted small" data-testid="airflow-status" data-state="ok">
       DAG runs from Airflow at <span className="mono">{data.airflowUrl}</span>
-      {status.dataUpdatedAt ? `, read at ${new Date(status.dataUpdatedAt).toLocaleTimeString()}` : ""}
+      {status.dataUpdatedAt ? `, read ${formatDateTime(status.dataUpdatedAt)}` : ""}
     </p>
   );
 }

@@ -4,6 +4,7 @@ import type { ArtifactOwner } from "../api/types";
 import { formatBytes, parentPath, pathCrumbs } from "../lib/mlflowView";
 import { DownloadLink } from "./DownloadLink";
 import { ErrorNotice } from "./ErrorNotice";
+import { FileIcon, FolderIcon } from "./Icons";
 
 /** One folder of a run's or a logged model's artifacts at a time: folders open in place,
  * files download through VTM. */
@@ -62,10 +63,12 @@ export function ArtifactBrowser({ owner, testId }: { owner: ArtifactOwner; testI
                       onClick={() => setPath(entry.path)}
                       data-testid={`artifact-dir-${entry.path}`}
                     >
-                      📁 {entry.name}/
+                      <FolderIcon />
+                      {entry.name}/
                     </button>
                   ) : (
                     <DownloadLink owner={owner} path={entry.path} name={entry.name}>
+                      <FileIcon />
                       {entry.name}
                     </DownloadLink>
                   )}

@@ -62,6 +62,12 @@ function TaskChip({
           </a>
         </>
       )}
+      {task.note && (
+        // Why a publish step was skipped: the model did not pass its floor or gate.
+        <div className="muted small dag-task-note" data-testid={`dag-task-note-${task.taskId}`}>
+          {task.note}
+        </div>
+      )}
     </li>
   );
 }

@@ -1,17 +1,20 @@
 import type { ChangeEvent } from "react";
 import type { CatalogField } from "../api/types";
 import type { FormValue } from "../lib/fields";
+import { InlineCode } from "./InlineCode";
 
 interface Props {
   field: CatalogField;
   value: FormValue;
   error: string | undefined;
+  /** The number box holds text the browser cannot read (it reports such a box as empty). */
+  unreadable?: boolean;
   /** `badInput`: a number box holds text the browser cannot read as a number. */
   onChange: (name: string, value: FormValue, badInput: boolean) => void;
 }
 
 /** One catalog field as the input its type calls for, with its help and its error beside it. */
-export function FieldInput({ field, value, error, onChange }: Props) {
+export function FieldInput({ field, value, error, unreadable = false, onChange }: Props) {
   const id = `field-${field.name}`;
   const helpId = `${id}-help`;
   const errorId = `field-error-${field.name}`;
@@ -20,8 +23,15 @@ export function FieldInput({ field, value, error, onChange }: Props) {
     field.max !== null ? `≤ ${field.max}` : null,
   ].filter(Boolean);
   const hasHelp = Boolean(field.help) || range.length > 0;
-  const describedBy = [hasHelp ? helpId : null, error ? errorId : null].filter(Boolean).join(" ");
   const text = typeof value === "string" ? value : "";
+  // An emptied number box is left out of the request, so the catalog's default applies: say so,
+  // rather than let Start quietly use a value the form no longer shows.
+  const number = field.type === "int" || field.type === "float";
+  const usesDefault = number && field.default !== null && text.trim() === "" && !unreadable && !error;
+  const hintId = `${id}-default`;
+  const describedBy = [hasHelp ? helpId : null, usesDefault ? hintId : null, error ? errorId : null]
+    .filter(Boolean)
+    .join(" ");
   const common = {
     id,
     name: field.name,
@@ -93,8 +103,13 @@ export function FieldInput({ field, value, error, onChange }: Props) {
       {input}
       {hasHelp && (
         <p className="field-help" id={helpId}>
-          {field.help}
+          {field.help && <InlineCode text={field.help} />}
           {range.length > 0 && <span className="muted"> ({range.join(", ")})</span>}
+        </p>
+      )}
+      {usesDefault && (
+        <p className="field-hint" id={hintId} data-testid={`field-default-hint-${field.name}`}>
+          empty: uses the default {String(field.default)}
         </p>
       )}
       {error && (

@@ -112,6 +112,28 @@ describe("LaunchForm", () => {
     });
   });
 
+  it("says beside an emptied number field that Start will use its default", async () => {
+    const run = makeRun({ id: "20261126-130000-cccccc" });
+    const fetch = mockFetch(() => json(run, 201));
+    const { user, onLaunched } = renderForm();
+    const lr = screen.getByTestId("field-lr");
+    expect(screen.queryByTestId("field-default-hint-lr")).toBeNull();
+    await user.clear(lr);
+    const hint = screen.getByTestId("field-default-hint-lr");
+    expect(hint).toHaveTextContent("empty: uses the default 0.001");
+    expect(lr.getAttribute("aria-describedby")).toContain(hint.id);
+    await user.type(lr, "0.5");
+    expect(screen.queryByTestId("field-default-hint-lr")).toBeNull();
+
+    await user.clear(lr);
+    await user.type(screen.getByTestId("field-data_dir"), "/data");
+    await user.click(screen.getByTestId("launch-submit"));
+    await waitFor(() => expect(onLaunched).toHaveBeenCalledWith(run));
+    // As the hint said: left out, so the server applies the catalog's default.
+    const body = (await (fetch.mock.calls[0]![0] as Request).json()) as { fields: Record<string, unknown> };
+    expect(body.fields).not.toHaveProperty("lr");
+  });
+
   it("opens pre-filled from an earlier run (re-run with changes)", () => {
     renderForm({ epochs: 42, augment: true, optimizer: "sgd", tag: "again", data_dir: "/d" });
     expect(screen.getByTestId("field-epochs")).toHaveValue(42);

@@ -91,6 +91,7 @@ export function LaunchForm({ task, initial, onLaunched }: Props) {
             field={field}
             value={values[field.name] ?? ""}
             error={errors[field.name]}
+            unreadable={badInput.has(field.name)}
             onChange={change}
           />
         ))}

@@ -44,7 +44,7 @@ export function MlflowHeader({ title }: { title: ReactNode }) {
           Registered models
         </NavLink>
         <span
-          className={`mlflow-status ${data && !data.reachable ? "error-text" : "muted"}`}
+          className={`mlflow-status ${data && !data.reachable && !data.creating ? "error-text" : "muted"}`}
           data-testid="mlflow-status"
           data-reachable={data ? String(data.reachable) : undefined}
           title={data?.error ?? undefined}
@@ -52,7 +52,11 @@ export function MlflowHeader({ title }: { title: ReactNode }) {
           {data ? (
             <>
               <span className="mono">{data.trackingUri}</span>
-              {data.reachable ? "" : ` · unreachable: ${data.error ?? "no answer"}`}
+              {data.reachable
+                ? ""
+                : data.creating
+                  ? " · creating the store…"
+                  : ` · unreachable: ${data.error ?? "no answer"}`}
             </>
           ) : status.isError ? (
             "MLflow status unknown"

@@ -1,15 +1,18 @@
 import type { Pipeline, PipelineStatus } from "../api/types";
+import { formatDateTime, formatDay } from "../lib/format";
 import {
   airflowDagUrl,
-  formatSchedule,
+  describeSchedule,
   formatSeconds,
   orderedSteps,
   stepAction,
   stepFields,
 } from "../lib/pipelines";
 import { DagRunsTable } from "./DagRunsTable";
+import { InlineCode } from "./InlineCode";
 
-/** Where Airflow stands with a pipeline; nothing when VTM cannot ask (the page says why). */
+/** Where Airflow stands with a pipeline; nothing, not even its heading, when VTM cannot ask
+ * Airflow (the page says why once, above the pipelines). */
 function AirflowSide({
   id,
   status,
@@ -24,29 +27,36 @@ function AirflowSide({
   now: number;
 }) {
   if (!status) return null;
+  let body;
   if (!status.inAirflow) {
-    return (
+    body = (
       <p className="muted" data-testid={`pipeline-not-in-airflow-${id}`}>
         Airflow has no DAG <span className="mono">{id}</span> (yet): its DAGs folder needs the DAG file that
         reads this catalog, and Airflow parses new files within a few minutes.
       </p>
     );
-  }
-  if (status.dagRuns.length === 0) {
-    return (
+  } else if (status.dagRuns.length === 0) {
+    body = (
       <p className="muted" data-testid={`pipeline-no-runs-${id}`}>
         No DAG runs yet. A new DAG starts paused in Airflow: unpause it there, or trigger it.
       </p>
     );
+  } else {
+    body = (
+      <DagRunsTable
+        pipelineId={id}
+        runs={status.dagRuns}
+        stepOrder={stepOrder}
+        airflowUrl={airflowUrl}
+        now={now}
+      />
+    );
   }
   return (
-    <DagRunsTable
-      pipelineId={id}
-      runs={status.dagRuns}
-      stepOrder={stepOrder}
-      airflowUrl={airflowUrl}
-      now={now}
-    />
+    <>
+      <h3 data-testid={`pipeline-dag-runs-heading-${id}`}>Latest DAG runs</h3>
+      {body}
+    </>
   );
 }
 
@@ -84,17 +94,28 @@ export function PipelineCard({
           </a>
         )}
       </div>
-      {pipeline.description && <p>{pipeline.description}</p>}
+      {pipeline.description && (
+        <p>
+          <InlineCode text={pipeline.description} />
+        </p>
+      )}
       <dl className="facts">
         <div>
           <dt>Schedule</dt>
-          <dd className="mono" data-testid={`pipeline-schedule-${id}`}>
-            {formatSchedule(pipeline.schedule)}
+          <dd data-testid={`pipeline-schedule-${id}`}>
+            {describeSchedule(pipeline.schedule)}
+            {pipeline.schedule && <span className="mono muted small"> ({pipeline.schedule})</span>}
           </dd>
         </div>
+        {pipeline.nextRunAt && (
+          <div>
+            <dt>Next run</dt>
+            <dd data-testid={`pipeline-next-run-${id}`}>{formatDateTime(pipeline.nextRunAt)}</dd>
+          </div>
+        )}
         <div>
           <dt>Start date</dt>
-          <dd>{pipeline.startDate}</dd>
+          <dd>{formatDay(pipeline.startDate)}</dd>
         </div>
         <div>
           <dt>Catch-up</dt>
@@ -140,7 +161,6 @@ export function PipelineCard({
           </tbody>
         </table>
       </div>
-      <h3>Latest DAG runs</h3>
       <AirflowSide
         id={id}
         status={status}

@@ -1,6 +1,7 @@
 import { Link } from "react-router";
 import type { RegisteredModel } from "../api/types";
 import { formatDateTime } from "../lib/format";
+import { InlineCode } from "./InlineCode";
 
 /** Registered models, each with its aliases and its versions (newest first). */
 export function RegisteredModelsList({ models }: { models: readonly RegisteredModel[] }) {
@@ -25,7 +26,11 @@ export function RegisteredModelsList({ models }: { models: readonly RegisteredMo
                 ))}
             </div>
           </div>
-          {model.description && <p>{model.description}</p>}
+          {model.description && (
+            <p>
+              <InlineCode text={model.description} />
+            </p>
+          )}
           {model.versions.length === 0 ? (
             <p className="muted">No versions.</p>
           ) : (

@@ -1,5 +1,6 @@
 import { Link } from "react-router";
 import type { Task } from "../api/types";
+import { InlineCode } from "./InlineCode";
 
 /** The catalog's tasks; the chosen one is marked for screen readers too. */
 export function TaskPicker({ tasks, selected }: { tasks: readonly Task[]; selected?: string }) {
@@ -16,7 +17,11 @@ export function TaskPicker({ tasks, selected }: { tasks: readonly Task[]; select
             >
               <strong>{task.title ?? task.id}</strong>
               <span className="muted mono">{task.id}</span>
-              {task.description && <span className="task-description">{task.description}</span>}
+              {task.description && (
+                <span className="task-description">
+                  <InlineCode text={task.description} />
+                </span>
+              )}
               <span className="muted">
                 {task.baseTaskType}
                 {task.primaryMetric && ` · ${task.primaryMetric.name} (${task.primaryMetric.goal})`}

@@ -11,15 +11,27 @@ export function formatDuration(ms: number | null): string {
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
-/** Time of day for today's timestamps, date and time for older ones. */
-export function formatDateTime(iso: string | null | undefined, now = new Date()): string {
-  if (!iso) return "—";
-  const date = new Date(iso);
+// Every date and time the UI shows goes through these two, so that one page never mixes
+// "8:13:18 PM" with "Nov 25, 2026, 8:13 PM". Local time, the browser's locale.
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const DAY = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
+/** An instant (ISO string or epoch milliseconds) as date and time, whatever day it is. */
+export function formatDateTime(when: string | number | null | undefined): string {
+  if (when === null || when === undefined || when === "") return "—";
+  const date = new Date(when);
   if (Number.isNaN(date.getTime())) return "—";
-  const sameDay = date.toDateString() === now.toDateString();
-  return sameDay
-    ? date.toLocaleTimeString()
-    : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return DATE_TIME.format(date);
+}
+
+/** A calendar day (YYYY-MM-DD, e.g. a pipeline's start date) in the same style as the dates of
+ * formatDateTime; anything else as it is. */
+export function formatDay(day: string | null | undefined): string {
+  if (!day) return "—";
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) return day;
+  const [, y, m, d] = match;
+  return DAY.format(new Date(Number(y), Number(m) - 1, Number(d)));
 }
 
 /** A metric value with at most 4 significant digits; non-numbers as they are. */

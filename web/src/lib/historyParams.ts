@@ -1,5 +1,7 @@
-// The history page's filters live in the address (shareable, and Back undoes a change).
-import { ALL_STATUSES, type RunFilters, type RunStatus } from "../api/types";
+// The history page's state lives in the address (shareable, and Back undoes a change): the
+// filters, the page (cursor), the runs being compared (?compare=a,b) and the field columns shown
+// (?fields=lr,epochs).
+import { ALL_STATUSES, type RunFilters, type RunStatus, type Task } from "../api/types";
 import { dayStartIso } from "./format";
 
 export interface HistoryFilterValues {
@@ -43,4 +45,32 @@ export function toRunFilters(values: HistoryFilterValues, cursor: string | undef
     limit: PAGE_SIZE,
     cursor,
   };
+}
+
+/** A comma-separated list in the address (?compare=a,b, ?fields=lr,epochs). */
+export function readList(params: URLSearchParams, key: string): string[] {
+  return [...new Set((params.get(key) ?? "").split(",").filter(Boolean))];
+}
+
+export function writeList(params: URLSearchParams, key: string, values: readonly string[]): URLSearchParams {
+  const out = new URLSearchParams(params);
+  if (values.length) out.set(key, values.join(","));
+  else out.delete(key);
+  return out;
+}
+
+/**
+ * The fields one may show as columns: the filtered task's (catalog order), or every task's
+ * (first-seen order) when all tasks are listed, and any already chosen that neither names (a
+ * field since removed from the catalog must stay possible to untick).
+ */
+export function fieldColumnChoices(
+  tasks: readonly Task[],
+  taskId: string,
+  chosen: readonly string[],
+): string[] {
+  const listed = taskId ? tasks.filter((t) => t.id === taskId) : tasks;
+  const names = new Set(listed.flatMap((t) => t.fields.map((f) => f.name)));
+  for (const name of chosen) names.add(name);
+  return [...names];
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MlflowRun } from "../api/types";
+import { makeTask } from "../test/fixtures";
 import { tensorboardRunUrl } from "./mlflow";
 import {
   columnKeys,
@@ -9,6 +10,7 @@ import {
   mlflowRunDuration,
   parentPath,
   pathCrumbs,
+  primaryMetricKey,
   readCompare,
   writeCompare,
 } from "./mlflowView";
@@ -91,6 +93,20 @@ describe("MLflow view helpers", () => {
     expect(mlflowRunDuration(run({ startTime: start, status: "RUNNING" }), now)).toBe(60_000);
     expect(mlflowRunDuration(run({ startTime: start, status: "FAILED" }), now)).toBeNull();
     expect(mlflowRunDuration(run({}), now)).toBeNull();
+  });
+
+  it("leads an experiment's table with the primary metric of the task that logs to it", () => {
+    const task = makeTask({
+      primaryMetric: { name: "val_accuracy", goal: "max" },
+      mlflow: { experiment: "digits", registeredModel: "digits" },
+    });
+    const keys = ["loss", "val_accuracy"];
+    expect(primaryMetricKey("digits", [task], keys)).toBe("val_accuracy");
+    // No task logs there, or the runs did not log its metric: the first metric by name.
+    expect(primaryMetricKey("other", [task], keys)).toBe("loss");
+    expect(primaryMetricKey("digits", [task], ["loss"])).toBe("loss");
+    expect(primaryMetricKey("digits", [makeTask({ mlflow: null })], keys)).toBe("loss");
+    expect(primaryMetricKey("digits", [task], [])).toBeNull();
   });
 
   it("keeps the compared runs in the address", () => {

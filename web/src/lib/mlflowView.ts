@@ -1,5 +1,5 @@
 // Pure helpers of the MLflow page: folder crumbs, table columns, chart series, compare state.
-import type { MetricHistory, MlflowRun } from "../api/types";
+import type { MetricHistory, MlflowRun, Task } from "../api/types";
 import type { ChartSeries } from "./chartData";
 
 /** 1536 → "1.5 KB"; null (a folder, or a store that did not say) → "—". */
@@ -39,6 +39,25 @@ export function parentPath(path: string): string {
 /** Every param (or metric) name any of ``runs`` logged, sorted: the table's columns. */
 export function columnKeys(runs: readonly MlflowRun[], what: "params" | "metrics"): string[] {
   return [...new Set(runs.flatMap((run) => Object.keys(run[what])))].sort((a, b) => a.localeCompare(b));
+}
+
+/**
+ * The metric an experiment's table shows beside each run's status (and keeps on a phone's
+ * screen): the primary metric of the catalog task that logs to this experiment, when the runs
+ * logged it, else the first metric by name; null when the runs logged none.
+ */
+export function primaryMetricKey(
+  experimentName: string | undefined,
+  tasks: readonly Task[],
+  metricKeys: readonly string[],
+): string | null {
+  const task = tasks.find(
+    (t) =>
+      t.mlflow?.experiment === experimentName &&
+      t.primaryMetric !== null &&
+      metricKeys.includes(t.primaryMetric.name),
+  );
+  return task?.primaryMetric?.name ?? metricKeys[0] ?? null;
 }
 
 /** Params whose value is not the same in every run (a run without it counts as different). */

@@ -5,7 +5,7 @@ import {
   airflowDagRunUrl,
   airflowDagUrl,
   airflowTaskUrl,
-  formatSchedule,
+  describeSchedule,
   formatSeconds,
   orderedSteps,
   stateTone,
@@ -41,8 +41,20 @@ describe("pipeline text", () => {
     expect(formatSeconds(7200)).toBe("2h");
     expect(formatSeconds(86400)).toBe("1d");
     expect(formatSeconds(null)).toBe("—");
-    expect(formatSchedule("0 2 * * *")).toBe("0 2 * * *");
-    expect(formatSchedule(null)).toMatch(/on demand/);
+  });
+
+  it("says a schedule in words, in UTC as Airflow reads a cron", () => {
+    expect(describeSchedule("0 2 * * *")).toBe("At 02:00, UTC");
+    expect(describeSchedule("30 3 * * *")).toBe("At 03:30, UTC");
+    expect(describeSchedule("0 6 * * 1")).toBe("At 06:00, only on Monday, UTC");
+    expect(describeSchedule("*/15 * * * *")).toBe("Every 15 minutes, UTC");
+    expect(describeSchedule("@daily")).toBe("At 00:00, UTC");
+    expect(describeSchedule("@hourly")).toBe("Every hour, UTC");
+    expect(describeSchedule("@weekly")).toBe("At 00:00, only on Sunday, UTC");
+    expect(describeSchedule("@once")).toBe("Once, when the DAG is first unpaused");
+    expect(describeSchedule(null)).toMatch(/^On demand/);
+    // Something cronstrue cannot read is shown as written rather than dropped.
+    expect(describeSchedule("not a cron")).toBe("not a cron");
   });
 
   it("says what each kind of step does", () => {
@@ -58,10 +70,30 @@ describe("pipeline text", () => {
             goal: "max",
             since: "1d",
             alias: "champion",
+            againstChampion: true,
           },
         }),
       ),
-    ).toBe("publish the best digits-cnn model (by max val_accuracy, since 1d, alias champion)");
+    ).toBe(
+      "publish the best digits-cnn model (by max val_accuracy, better than the champion, since 1d, alias champion)",
+    );
+    expect(
+      stepAction(
+        step({
+          kind: "publish",
+          task: null,
+          publish: {
+            task: "digits-cnn",
+            run: "train",
+            evaluation: "evaluate",
+            minMetric: 0.9,
+            againstChampion: true,
+          },
+        }),
+      ),
+    ).toBe(
+      "publish train's digits-cnn model (judged by evaluate's primary metric, at least 0.9, better than the champion)",
+    );
     expect(
       stepAction(step({ kind: "report", task: null, report: { since: "7d", task: null, format: "html" } })),
     ).toBe("quality report of the last 7d (html)");

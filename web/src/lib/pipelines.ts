@@ -1,5 +1,6 @@
 // Pure helpers for the Pipelines page and the run page's origin: Airflow links, step text,
 // step order, schedules and Airflow's states.
+import cronstrue from "cronstrue";
 import type { AirflowContext, Pipeline, PipelineStep } from "../api/types";
 
 function trimmed(base: string): string {
@@ -45,20 +46,47 @@ export function formatSeconds(seconds: number | null | undefined): string {
   return `${seconds}s`;
 }
 
-export function formatSchedule(schedule: string | null | undefined): string {
-  return schedule ? schedule : "on demand (triggered in Airflow)";
+// Airflow's presets as the cron expressions they stand for (@once has none).
+const PRESET_CRON: Record<string, string> = {
+  "@hourly": "0 * * * *",
+  "@daily": "0 0 * * *",
+  "@weekly": "0 0 * * 0",
+  "@monthly": "0 0 1 * *",
+  "@yearly": "0 0 1 1 *",
+};
+
+/**
+ * A schedule in words: "At 02:00, UTC" for `0 2 * * *`. Airflow reads a cron in UTC unless the
+ * DAG says otherwise, and the catalog's DAGs do not.
+ */
+export function describeSchedule(schedule: string | null | undefined): string {
+  if (!schedule) return "On demand (triggered in Airflow)";
+  if (schedule === "@once") return "Once, when the DAG is first unpaused";
+  try {
+    const words = cronstrue.toString(PRESET_CRON[schedule] ?? schedule, {
+      use24HourTimeFormat: true,
+      throwExceptionOnParseError: true,
+    });
+    return `${words}, UTC`;
+  } catch {
+    return schedule; // the server validated it with croniter; cronstrue may still not follow
+  }
 }
 
 /** What a step does, in a few words. */
 export function stepAction(step: PipelineStep): string {
   if (step.kind === "publish" && step.publish) {
     const p = step.publish;
+    const judged = p.evaluation ? `judged by ${p.evaluation}'s ` : "by ";
     const options = [
-      p.metric && `by ${p.goal ? `${p.goal} ` : ""}${p.metric}`,
+      (p.metric || p.evaluation) && `${judged}${p.goal ? `${p.goal} ` : ""}${p.metric ?? "primary metric"}`,
+      p.minMetric != null && `at least ${p.minMetric}`,
+      p.againstChampion && `better than the ${p.alias ?? "champion"}`,
       p.since && `since ${p.since}`,
       p.alias && `alias ${p.alias}`,
     ].filter(Boolean);
-    return `publish the best ${p.task} model${options.length ? ` (${options.join(", ")})` : ""}`;
+    const which = p.run ? `${p.run}'s` : "the best";
+    return `publish ${which} ${p.task} model${options.length ? ` (${options.join(", ")})` : ""}`;
   }
   if (step.kind === "report" && step.report) {
     const r = step.report;

@@ -4,14 +4,18 @@ import { useCatalog, useRuns, useTaskMap } from "../api/queries";
 import type { RunRecord } from "../api/types";
 import { ComparePanel } from "../components/ComparePanel";
 import { ErrorNotice } from "../components/ErrorNotice";
+import { FieldColumnsPicker } from "../components/FieldColumnsPicker";
 import { HistoryFilters } from "../components/HistoryFilters";
 import { HistoryTable } from "../components/HistoryTable";
 import {
+  fieldColumnChoices,
   readHistoryParams,
   toRunFilters,
   writeHistoryParams,
+  writeList,
   type HistoryFilterValues,
 } from "../lib/historyParams";
+import { useAddressList } from "../lib/useAddressList";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
 
 const MAX_COMPARE = 4;
@@ -23,14 +27,17 @@ export function HistoryPage() {
   const cursor = params.get("cursor") ?? undefined;
   // Cursors of the pages before this one, for "Newer"; the server's cursors only go older.
   const [previous, setPrevious] = useState<(string | undefined)[]>([]);
-  const [compare, setCompare] = useState<RunRecord[]>([]);
+  // In the address, like the filters: a comparison or a set of columns can be shared.
+  const [compare, setCompare] = useAddressList("compare", MAX_COMPARE);
+  const [columns, setColumns] = useAddressList("fields");
   const runs = useRuns(toRunFilters(filters, cursor));
   const tasks = useTaskMap();
   const catalog = useCatalog();
 
   const goTo = (next: string | undefined, values: HistoryFilterValues = filters) => {
-    const out = writeHistoryParams(values);
+    let out = writeHistoryParams(values);
     if (next) out.set("cursor", next);
+    out = writeList(writeList(out, "compare", compare), "fields", columns);
     setParams(out);
   };
   const changeFilters = (values: HistoryFilterValues) => {
@@ -38,14 +45,19 @@ export function HistoryPage() {
     goTo(undefined, values);
   };
   const toggle = (run: RunRecord, on: boolean) =>
-    setCompare((list) => (on ? [...list, run].slice(0, MAX_COMPARE) : list.filter((r) => r.id !== run.id)));
+    setCompare(on ? [...compare, run.id] : compare.filter((id) => id !== run.id));
 
   const page = runs.data;
   return (
     <>
       <h1>History</h1>
       <HistoryFilters value={filters} tasks={catalog.data?.tasks ?? []} onChange={changeFilters} />
-      {compare.length > 0 && <ComparePanel runs={compare} tasks={tasks} onClear={() => setCompare([])} />}
+      <FieldColumnsPicker
+        choices={fieldColumnChoices(catalog.data?.tasks ?? [], filters.taskId, columns)}
+        chosen={columns}
+        onChange={setColumns}
+      />
+      {compare.length > 0 && <ComparePanel runIds={compare} tasks={tasks} onClear={() => setCompare([])} />}
       {runs.isError && <ErrorNotice error={runs.error} what="Runs could not be loaded." />}
       {runs.isPending && <p className="muted">Loading…</p>}
       {page && page.runs.length === 0 && <p className="muted">No runs match.</p>}
@@ -53,9 +65,10 @@ export function HistoryPage() {
         <HistoryTable
           runs={page.runs}
           tasks={tasks}
-          selected={new Set(compare.map((r) => r.id))}
+          selected={new Set(compare)}
           canSelectMore={compare.length < MAX_COMPARE}
           onToggle={toggle}
+          fieldColumns={columns}
         />
       )}
       <nav className="pager" aria-label="Pages">

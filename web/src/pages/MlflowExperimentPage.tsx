@@ -2,11 +2,12 @@ import { useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { HttpError } from "../api/errors";
 import { RUNS_PER_EXPERIMENT, useMlflowRuns } from "../api/mlflowQueries";
+import { useCatalog } from "../api/queries";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { MlflowComparePanel } from "../components/MlflowComparePanel";
 import { MlflowHeader } from "../components/MlflowHeader";
 import { MlflowRunsTable } from "../components/MlflowRunsTable";
-import { readCompare, writeCompare } from "../lib/mlflowView";
+import { columnKeys, primaryMetricKey, readCompare, writeCompare } from "../lib/mlflowView";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
 
 /** As many as the chart has colours for (the server takes up to 10). */
@@ -23,6 +24,7 @@ export function MlflowExperimentPage() {
 function ExperimentRuns({ experimentId }: { experimentId: string }) {
   const [params, setParams] = useSearchParams();
   const runs = useMlflowRuns(experimentId);
+  const catalog = useCatalog();
   const name = runs.data?.experiment.name;
   useDocumentTitle(name ? `${name} · MLflow` : "MLflow experiment");
   // Held as state, not only read from the address: a router navigation lands a moment after
@@ -47,6 +49,7 @@ function ExperimentRuns({ experimentId }: { experimentId: string }) {
     );
   }
   const list = runs.data?.runs;
+  const primary = primaryMetricKey(name, catalog.data?.tasks ?? [], columnKeys(list ?? [], "metrics"));
   return (
     <>
       <MlflowHeader
@@ -74,6 +77,7 @@ function ExperimentRuns({ experimentId }: { experimentId: string }) {
             selected={new Set(compare)}
             canSelectMore={compare.length < MAX_MLFLOW_COMPARE}
             onToggle={toggle}
+            primaryMetric={primary}
           />
         </>
       )}

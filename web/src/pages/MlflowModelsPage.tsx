@@ -14,7 +14,9 @@ export function MlflowModelsPage() {
       {models.isError && <ErrorNotice error={models.error} what="Registered models could not be loaded." />}
       {models.isPending && <p className="muted">Loading…</p>}
       {models.data && models.data.models.length === 0 && (
-        <p className="muted">No registered models yet. `vtm publish` registers a task's best run.</p>
+        <p className="muted" data-testid="mlflow-no-models">
+          No registered models yet. <code>vtm publish</code> registers a task’s best run.
+        </p>
       )}
       {models.data && models.data.models.length > 0 && <RegisteredModelsList models={models.data.models} />}
     </>

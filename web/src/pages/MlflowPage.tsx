@@ -5,7 +5,9 @@ import { MlflowHeader } from "../components/MlflowHeader";
 import { formatDateTime } from "../lib/format";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
 
-/** MLflow's experiments, most recently updated first. */
+/** MLflow's experiments, the most recently active first: "Last update" is the newest run's
+ * end (or start, while it runs), which is what a person means by it; MLflow's own
+ * last_update_time only moves when the experiment itself is edited. */
 export function MlflowPage() {
   useDocumentTitle("MLflow");
   const experiments = useMlflowExperiments();
@@ -42,7 +44,9 @@ export function MlflowPage() {
                     </Link>
                   </td>
                   <td className="mono small">{experiment.id}</td>
-                  <td>{formatDateTime(experiment.lastUpdateTime)}</td>
+                  <td data-testid={`experiment-last-update-${experiment.id}`}>
+                    {formatDateTime(experiment.latestRunTime ?? experiment.lastUpdateTime)}
+                  </td>
                   <td className="small">
                     {Object.entries(experiment.tags)
                       .filter(([key]) => !key.startsWith("mlflow."))

@@ -10,9 +10,11 @@ import type {
   MlflowRunDetail,
   RegisteredModel,
   RunComparison,
+  Task,
 } from "../api/types";
 import { RunLinks } from "../components/RunLinks";
-import { json, makeRun, mockFetch, renderWithProviders } from "../test/fixtures";
+import { formatDateTime } from "../lib/format";
+import { json, makeRun, makeTask, mockFetch, renderWithProviders } from "../test/fixtures";
 import { MlflowExperimentPage } from "./MlflowExperimentPage";
 import { MlflowModelsPage } from "./MlflowModelsPage";
 import { MlflowPage } from "./MlflowPage";
@@ -26,6 +28,7 @@ const status = {
   uiUrl: "http://127.0.0.1:5000",
   reachable: true,
   error: null,
+  creating: false,
 };
 const experiment = {
   id: "1",
@@ -34,7 +37,21 @@ const experiment = {
   lifecycleStage: "active",
   creationTime: BASE,
   lastUpdateTime: BASE,
+  latestRunTime: "2026-11-27T08:30:00Z",
   tags: { team: "cv" },
+};
+// The catalog task that logs to the experiment: its primary metric leads the runs table.
+const catalog = {
+  status: "ok",
+  path: "c.yaml",
+  loadedAt: null,
+  error: null,
+  tasks: [
+    makeTask({
+      primaryMetric: { name: "val/accuracy", goal: "max" },
+      mlflow: { experiment: "digits-cnn", registeredModel: "digits-cnn" },
+    }),
+  ],
 };
 
 function mlflowRun(overrides: Partial<MlflowRun>): MlflowRun {
@@ -172,6 +189,7 @@ function serve() {
     const notFound = () =>
       json({ error: { code: "not_found", message: "VTM run x has no MLflow run", fields: [] } }, 404);
     if (path === "/api/config") return json({ version: "1", mlflowUiUrl: null, tensorboardUrl: null });
+    if (path === "/api/catalog") return json(catalog);
     if (path === "/api/mlflow/status") return json(status);
     if (path === "/api/mlflow/experiments") return json({ experiments: [experiment] });
     if (path === "/api/mlflow/experiments/1/runs") {
@@ -196,6 +214,9 @@ function serve() {
         linkedBy: "tag",
         run: baseline,
       });
+    }
+    if (path === "/api/mlflow/vtm-runs/20261126-120000-bbbbbb") {
+      return json({ vtmRunId: "20261126-120000-bbbbbb", mlflowRunId: null, linkedBy: null, run: null });
     }
     return notFound();
   });
@@ -254,15 +275,32 @@ describe("MLflow page", () => {
     expect(screen.getByTestId("mlflow-ui-link")).toHaveAttribute("href", "http://127.0.0.1:5000");
     const row = await screen.findByTestId("experiment-row-1");
     expect(row).toHaveTextContent("team=cv");
+    // "Last update" is the latest run's time, not MLflow's own last_update_time.
+    expect(screen.getByTestId("experiment-last-update-1")).toHaveTextContent(
+      formatDateTime("2026-11-27T08:30:00Z"),
+    );
     await user.click(within(row).getByRole("link", { name: "digits-cnn" }));
 
     const table = await screen.findByTestId("mlflow-runs-table");
+    await waitFor(() => expect(within(table).getByTestId("mlflow-primary-metric")).toBeInTheDocument());
     const headers = within(table)
       .getAllByRole("columnheader")
       .map((h) => h.textContent);
-    expect(headers).toEqual(
-      expect.arrayContaining(["Params", "Metrics", "epochs", "lr", "loss", "val/accuracy", "VTM run"]),
-    );
+    // The run, its status and the catalog task's primary metric lead (a phone shows them);
+    // the rest follow.
+    expect(headers.slice(-10)).toEqual([
+      "Compare",
+      "Run",
+      "Status",
+      "val/accuracy",
+      "Started",
+      "Duration",
+      "VTM run",
+      "epochs",
+      "lr",
+      "loss",
+    ]);
+    expect(headers).toEqual(expect.arrayContaining(["Params", "Other metrics"]));
     // Newest first, as the server sent them.
     const rows = within(table).getAllByRole("row").slice(2);
     expect(rows.map((r) => r.dataset.testid)).toEqual([
@@ -330,7 +368,11 @@ describe("MLflow page", () => {
     expect(screen.getByTestId("mlflow-vtm-run")).toHaveAttribute("href", "/runs/20261126-120000-aaaaaa");
 
     const browser = screen.getByTestId("run-artifacts");
-    await user.click(await within(browser).findByTestId("artifact-dir-notes"));
+    const folder = await within(browser).findByTestId("artifact-dir-notes");
+    // The UI's own icon, not an emoji that a system without an emoji font draws as a box.
+    expect(folder.querySelector("svg")).not.toBeNull();
+    expect(folder).toHaveTextContent(/^notes\/$/);
+    await user.click(folder);
     const file = await within(browser).findByTestId("artifact-file-notes/summary.txt");
     expect(browser).toHaveAttribute("data-path", "notes");
     expect(address(file)).toBe(`/api/mlflow/runs/${baseline.id}/artifacts/download?path=notes%2Fsummary.txt`);
@@ -379,10 +421,19 @@ describe("MLflow page", () => {
     await waitFor(() => expect(screen.getByTestId("where")).toHaveTextContent(`/mlflow/runs/${baseline.id}`));
   });
 
-  it("says when a VTM run has no MLflow run", async () => {
+  it("says when a VTM run has no MLflow run, and when there is no such VTM run", async () => {
     serve();
     renderMlflow("/mlflow/vtm/20261126-120000-bbbbbb");
-    expect(await screen.findByTestId("mlflow-no-linked-run")).toHaveTextContent("has no MLflow run");
+    expect(await screen.findByTestId("mlflow-no-linked-run")).toHaveTextContent(
+      "VTM run 20261126-120000-bbbbbb has no MLflow run",
+    );
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("says when the VTM run itself does not exist", async () => {
+    serve();
+    renderMlflow("/mlflow/vtm/20261126-120000-cccccc");
+    expect(await screen.findByTestId("mlflow-no-vtm-run")).toHaveTextContent("has no MLflow run");
   });
 
   it("says when an experiment does not exist", async () => {
@@ -413,14 +464,58 @@ describe("MLflow page", () => {
   });
 });
 
+describe("MLflow store being created", () => {
+  it("says so, not 'unreachable', and asks again until the store answers", async () => {
+    let asked = 0;
+    mockFetch((request) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/api/mlflow/status") {
+        asked += 1;
+        return asked === 1
+          ? json({
+              ...status,
+              reachable: false,
+              creating: true,
+              error: "the embedded store is being created",
+            })
+          : json(status);
+      }
+      return json({ experiments: [experiment] });
+    });
+    renderMlflow("/mlflow");
+    await waitFor(() => expect(screen.getByTestId("mlflow-status")).toHaveTextContent("creating the store…"));
+    expect(screen.getByTestId("mlflow-status")).not.toHaveTextContent("unreachable");
+    expect(screen.getByTestId("mlflow-status")).not.toHaveClass("error-text");
+    // Asked again within seconds, not after the 30 s idle interval.
+    await waitFor(
+      () => expect(screen.getByTestId("mlflow-status")).toHaveAttribute("data-reachable", "true"),
+      {
+        timeout: 3000,
+      },
+    );
+    expect(screen.getByTestId("mlflow-status")).not.toHaveTextContent("creating");
+  });
+});
+
 describe("Run page links", () => {
-  function renderLinks(run = makeRun(), config: Record<string, unknown> = {}) {
+  const usesMlflow = makeTask({ mlflow: { experiment: "digits-cnn", registeredModel: "digits-cnn" } });
+
+  function renderLinks(
+    run = makeRun(),
+    config: Record<string, unknown> = {},
+    task: Task | undefined = usesMlflow,
+  ) {
     mockFetch(() => json({ version: "1", mlflowUiUrl: null, tensorboardUrl: null, ...config }));
-    return renderWithProviders(<RunLinks run={run} />);
+    return renderWithProviders(<RunLinks run={run} task={task} />);
   }
 
   it("links the MLflow run on VTM's page, and TensorBoard filtered to the run", async () => {
-    renderLinks(makeRun({ mlflowRunId: baseline.id }), { tensorboardUrl: "http://127.0.0.1:6006" });
+    // Reported by the trainer: linked whether or not the catalog says the task uses MLflow.
+    renderLinks(
+      makeRun({ mlflowRunId: baseline.id }),
+      { tensorboardUrl: "http://127.0.0.1:6006" },
+      makeTask(),
+    );
     expect(screen.getByTestId("run-link-mlflow")).toHaveAttribute("href", `/mlflow/runs/${baseline.id}`);
     expect(await screen.findByTestId("run-link-tensorboard")).toHaveAttribute(
       "href",
@@ -436,5 +531,11 @@ describe("Run page links", () => {
     );
     await waitFor(() => expect(client.getQueryData(["config"])).toBeDefined());
     expect(screen.queryByTestId("run-link-tensorboard")).toBeNull();
+  });
+
+  it("offers no MLflow look-up for a task whose catalog entry declares no MLflow", async () => {
+    const { client } = renderLinks(makeRun(), {}, makeTask({ mlflow: null }));
+    await waitFor(() => expect(client.getQueryData(["config"])).toBeDefined());
+    expect(screen.queryByTestId("run-link-mlflow")).toBeNull();
   });
 });

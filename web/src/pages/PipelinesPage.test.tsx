@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ACTIVE_MS, IDLE_MS } from "../api/pipelineQueries";
 import type { Pipeline, PipelinesStatus, RunRecord } from "../api/types";
 import { RunOrigin } from "../components/RunOrigin";
+import { formatDateTime } from "../lib/format";
 import { json, makeRun, mockFetch, renderWithProviders } from "../test/fixtures";
 import { PipelinesPage } from "./PipelinesPage";
 
@@ -14,6 +15,7 @@ const nightly: Pipeline = {
   description: "Nightly retrain",
   schedule: "0 2 * * *",
   startDate: "2026-01-01",
+  nextRunAt: "2026-11-27T02:00:00Z",
   catchup: false,
   retries: 1,
   retryDelay: 300,
@@ -22,7 +24,14 @@ const nightly: Pipeline = {
     publish: {
       kind: "publish",
       task: null,
-      publish: { task: "digits-cnn", metric: null, goal: null, since: null, alias: null },
+      publish: {
+        task: "digits-cnn",
+        metric: null,
+        goal: null,
+        since: null,
+        alias: null,
+        againstChampion: true,
+      },
       report: null,
       fields: {},
       dependsOn: ["train"],
@@ -58,6 +67,7 @@ const weekly: Pipeline = {
   ...nightly,
   description: null,
   schedule: null,
+  nextRunAt: null,
   steps: { report: { ...nightly.steps.publish!, kind: "report", publish: null, dependsOn: [] } },
 };
 
@@ -90,11 +100,15 @@ function statusOf(overrides: Partial<PipelinesStatus> = {}, dagState = "success"
               },
               {
                 taskId: "publish",
-                state: null,
-                tryNumber: 0,
+                state: dagState === "running" ? null : "skipped",
+                tryNumber: dagState === "running" ? 0 : 1,
                 startDate: null,
                 endDate: null,
                 vtmRunId: null,
+                note:
+                  dagState === "running"
+                    ? null
+                    : "evaluation run 20261126-020200-cccccc measured test_accuracy 0.95; the champion (version 3 of 'digits-cnn') has 0.97: not better, not published",
               },
               {
                 taskId: "prepare",
@@ -142,7 +156,15 @@ describe("Pipelines page", () => {
     await waitFor(() => expect(screen.getByTestId("airflow-status")).toHaveAttribute("data-state", "ok"));
     expect(screen.getByTestId("airflow-ui-link")).toHaveAttribute("href", AIRFLOW);
     const card = screen.getByTestId("pipeline-digits-nightly");
-    expect(within(card).getByTestId("pipeline-schedule-digits-nightly")).toHaveTextContent("0 2 * * *");
+    // The cron in words (in UTC, as Airflow reads it), as written, and when it next fires.
+    const schedule = within(card).getByTestId("pipeline-schedule-digits-nightly");
+    expect(schedule).toHaveTextContent("At 02:00, UTC (0 2 * * *)");
+    expect(within(card).getByTestId("pipeline-next-run-digits-nightly")).toHaveTextContent(
+      formatDateTime("2026-11-27T02:00:00Z"),
+    );
+    expect(within(card).getByTestId("pipeline-dag-runs-heading-digits-nightly")).toHaveTextContent(
+      "Latest DAG runs",
+    );
     expect(within(card).getByText("Nightly retrain")).toBeInTheDocument();
 
     const steps = within(within(card).getByTestId("pipeline-steps-digits-nightly"))
@@ -174,7 +196,12 @@ describe("Pipelines page", () => {
       "dag-task-publish",
     ]);
     expect(within(row).getByTestId("dag-task-train")).toHaveTextContent("try 2");
-    expect(within(row).getByTestId("dag-task-publish")).toHaveAttribute("data-state", "none");
+    // A skipped publish step says why: its model did not beat the champion.
+    expect(within(row).getByTestId("dag-task-publish")).toHaveAttribute("data-state", "skipped");
+    expect(within(row).getByTestId("dag-task-note-publish")).toHaveTextContent(
+      "has 0.97: not better, not published",
+    );
+    expect(within(row).queryByTestId("dag-task-note-train")).toBeNull();
     expect(within(row).getByTestId("dag-task-run-prepare")).toHaveAttribute(
       "href",
       "/runs/20261126-020000-aaaaaa",
@@ -190,7 +217,8 @@ describe("Pipelines page", () => {
     );
 
     const weeklyCard = screen.getByTestId("pipeline-weekly-report");
-    expect(within(weeklyCard).getByTestId("pipeline-schedule-weekly-report")).toHaveTextContent("on demand");
+    expect(within(weeklyCard).getByTestId("pipeline-schedule-weekly-report")).toHaveTextContent("On demand");
+    expect(within(weeklyCard).queryByTestId("pipeline-next-run-weekly-report")).toBeNull();
     expect(within(weeklyCard).getByTestId("pipeline-not-in-airflow-weekly-report")).toBeInTheDocument();
     expect(within(weeklyCard).queryByTestId("pipeline-dag-link-weekly-report")).toBeNull();
   });
@@ -203,6 +231,11 @@ describe("Pipelines page", () => {
     expect(line).toHaveTextContent("VTM_AIRFLOW_URL, VTM_AIRFLOW_USERNAME and VTM_AIRFLOW_PASSWORD");
     expect(await screen.findByTestId("pipeline-digits-nightly")).toBeInTheDocument();
     expect(screen.queryByTestId("pipeline-dag-runs-digits-nightly")).toBeNull();
+    // No heading over nothing: DAG runs are not shown without Airflow.
+    expect(screen.queryByText("Latest DAG runs")).toBeNull();
+    // The settings are named as code, not with literal backticks.
+    expect(line).not.toHaveTextContent("`");
+    expect(within(line).getByText("vtm serve").tagName).toBe("CODE");
     expect(screen.queryByTestId("pipeline-not-in-airflow-weekly-report")).toBeNull();
     expect(screen.queryByTestId("airflow-ui-link")).toBeNull();
   });

@@ -33,7 +33,7 @@ export function RunPage() {
   return (
     <>
       <RunHeader run={run} task={task} />
-      <RunLinks run={run} />
+      <RunLinks run={run} task={task} />
       <RunOrigin run={run} />
       <div className="detail-grid">
         <RunSummary run={run} task={task} />

@@ -57,6 +57,7 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     primaryMetric: { name: "val_accuracy", goal: "max" },
     gpus: 0,
     fields: [makeField({ name: "epochs", type: "int", default: 5, min: 1, max: 100 })],
+    mlflow: null,
     ...overrides,
   };
 }

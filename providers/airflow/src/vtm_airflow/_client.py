@@ -25,10 +25,18 @@ log = logging.getLogger(__name__)
 class VtmApiError(Exception):
     """VTM answered with an error (``status``, VTM's ``code``) or could not be reached."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        detail: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
+        self.detail = detail or message  # VTM's own message, without the request's name
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ def _checked(response: httpx.Response) -> httpx.Response:
         f"{response.status_code}: {message}",
         status=response.status_code,
         code=code,
+        detail=message,
     )
 
 

@@ -66,6 +66,12 @@ def _step_args(step: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
+def _run_of(step_id: str | None) -> str | None:
+    if step_id is None:
+        return None
+    return "{{ ti.xcom_pull(task_ids='" + step_id + "', key='vtm_run_id') }}"
+
+
 def _operator(
     step_id: str, step: dict[str, Any], vtm_conn_id: str, deferrable: bool
 ) -> BaseOperator:
@@ -82,10 +88,16 @@ def _operator(
         options = {"task": publish} if isinstance(publish, str) else dict(publish)
         return VtmPublishOperator(
             vtm_task=options["task"],
+            # The runs of this DAG run's steps, by the XCom their operators push.
+            vtm_run_id=_run_of(options.get("run")),
+            evaluation_run_id=_run_of(options.get("evaluation")),
             metric=options.get("metric"),
             goal=options.get("goal"),
             since=options.get("since"),
             alias=options.get("alias"),
+            gate=True,
+            min_metric=None if options.get("minMetric") is None else float(options["minMetric"]),
+            against_champion=bool(options.get("againstChampion", True)),
             **common,
         )
     report = dict(step.get("report") or {})

@@ -6,6 +6,7 @@
                      ($VTM_RUN_DIR): the test decides when the run may end.
 --exit_code N        end with this exit code.
 --snapshot DATE      echoed in the run's meta, as a data-preparation step would.
+--score X            the last epoch reports this score (an evaluation step's measure).
 """
 
 import argparse
@@ -23,6 +24,7 @@ parser.add_argument("--exit_code", type=int, default=0)
 parser.add_argument("--fail_first_key", default="")
 parser.add_argument("--wait_release", action="store_true")
 parser.add_argument("--snapshot", default="")
+parser.add_argument("--score", type=float, default=-1.0)
 args = parser.parse_args()
 
 run_dir = Path(os.environ["VTM_RUN_DIR"])
@@ -37,7 +39,8 @@ if args.fail_first_key:
 if args.snapshot:
     print("VTM_RUN_META::" + json.dumps({"snapshot": args.snapshot}), flush=True)
 for epoch in range(1, args.epochs + 1):
-    progress = {"epoch": epoch, "total_epochs": args.epochs, "score": epoch / args.epochs}
+    score = args.score if args.score >= 0 and epoch == args.epochs else epoch / args.epochs
+    progress = {"epoch": epoch, "total_epochs": args.epochs, "score": score}
     print("VTM_PROGRESS::" + json.dumps(progress), flush=True)
     if args.sleep:
         time.sleep(args.sleep)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from vtm.api.deps import CatalogDep
-from vtm.api.schemas import CatalogErrorOut, CatalogResponse, FieldOut, PrimaryMetricOut, TaskOut
+from vtm.api.schemas import (
+    CatalogErrorOut,
+    CatalogResponse,
+    FieldOut,
+    PrimaryMetricOut,
+    TaskMlflowOut,
+    TaskOut,
+)
 from vtm.catalog import effective_fields
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
@@ -47,6 +54,14 @@ def get_catalog(holder: CatalogDep) -> CatalogResponse:
                     else None,
                     gpus=task.resources.gpus,
                     fields=fields,
+                    # Declared, not defaulted: every trainer gets MLflow's variables, but only
+                    # a task whose catalog entry names MLflow is known to log there.
+                    mlflow=TaskMlflowOut(
+                        experiment=catalog.experiment_name(task_id),
+                        registered_model=catalog.registered_model_name(task_id),
+                    )
+                    if "mlflow" in task.model_fields_set
+                    else None,
                 )
             )
     return CatalogResponse(

@@ -29,14 +29,18 @@ async def _next(sub: Subscription) -> Event | None:
     """The next event; None on a heartbeat timeout or when the server is closing."""
     get = asyncio.ensure_future(sub.queue.get())
     closing = asyncio.ensure_future(sub.closed.wait())
-    done, _ = await asyncio.wait(
-        {get, closing}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
-    )
-    closing.cancel()
-    if get in done:
-        return get.result()
-    get.cancel()
-    return None
+    try:
+        done, _ = await asyncio.wait(
+            {get, closing}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        # Also when the client went away (Starlette cancels this coroutine): a helper task
+        # left pending is later destroyed with an asyncio error dump in the server log.
+        # A cancelled get leaves its event in the queue; nothing is lost.
+        for helper in (get, closing):
+            if not helper.done():
+                helper.cancel()
+    return get.result() if get in done else None
 
 
 async def _stream(

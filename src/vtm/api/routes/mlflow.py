@@ -6,6 +6,7 @@ MLflow. The client blocks, so every route is a plain ``def`` (FastAPI's thread p
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -30,11 +31,13 @@ from vtm.api.mlflow_schemas import (
     RunComparison,
 )
 from vtm.api.schemas import ErrorBody
-from vtm.errors import UpstreamError
+from vtm.errors import NotFound, UpstreamError
 from vtm.integrations.mlflow import ops
 from vtm.settings import Settings
 
 router = APIRouter(prefix="/api/mlflow", tags=["mlflow"])
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "No such experiment, run, model, metric or file"},
@@ -73,8 +76,9 @@ def get_status(runtime: RuntimeDep) -> MlflowStatusOut:
     """Where the tracking store is (password hidden), its UI, and whether it answers now."""
     store = runtime.mlflow_store
     if not store.wait(0):
-        # Not touched while the server creates it (see ready_settings): say so instead.
-        why = store.error or "the embedded store is being created"
+        # Not touched while the server creates it (see ready_settings): say so instead. A
+        # store nobody needed yet is being created now: wait(0) began it.
+        why = store.error or ops.CREATING
         return MlflowStatusOut.of(
             ops.status(runtime.settings, not_ready=why, ui_url=runtime.services.mlflow_ui_url)
         )
@@ -83,14 +87,20 @@ def get_status(runtime: RuntimeDep) -> MlflowStatusOut:
 
 @router.get("/experiments", responses=ERRORS)
 def list_experiments(settings: SettingsDep) -> ExperimentList:
-    """Active experiments, most recently updated first."""
+    """Active experiments with their latest run's time, most recently active first."""
     found = ops.experiments(settings)
-    return ExperimentList(experiments=[ExperimentOut.of(e) for e in found])
+    latest = ops.latest_run_times(settings, [e.experiment_id for e in found])
+    out = [ExperimentOut.of(e, latest.get(e.experiment_id)) for e in found]
+    # Stable: experiments without runs keep MLflow's order (its last update) among themselves.
+    out.sort(key=lambda e: e.latest_run_time or e.last_update_time or _EPOCH, reverse=True)
+    return ExperimentList(experiments=out)
 
 
 @router.get("/experiments/{experiment_id}", responses=ERRORS)
 def get_experiment(experiment_id: str, settings: SettingsDep) -> ExperimentOut:
-    return ExperimentOut.of(ops.experiment(settings, experiment_id))
+    found = ops.experiment(settings, experiment_id)
+    latest = ops.latest_run_times(settings, [found.experiment_id])
+    return ExperimentOut.of(found, latest.get(found.experiment_id))
 
 
 @router.get("/experiments/{experiment_id}/runs", responses=ERRORS)
@@ -104,8 +114,14 @@ def list_runs(
 ) -> MlflowRunList:
     """The experiment's runs with params, latest metrics and tags, newest first."""
     page = ops.runs(settings, experiment_id, max_results, page_token or None)
+    if page_token or not page.runs:
+        latest = ops.latest_run_times(settings, [page.experiment.experiment_id]).get(
+            page.experiment.experiment_id
+        )
+    else:
+        latest = ops.run_activity_ms(page.runs[0])  # the first page starts with the newest
     return MlflowRunList(
-        experiment=ExperimentOut.of(page.experiment),
+        experiment=ExperimentOut.of(page.experiment, latest),
         runs=[MlflowRunOut.of(r) for r in page.runs],
         next_page_token=page.next_page_token,
     )
@@ -215,10 +231,15 @@ def get_registered_model(name: str, settings: SettingsDep) -> RegisteredModelOut
 
 @router.get("/vtm-runs/{vtm_run_id}", responses=ERRORS)
 def get_linked_run(vtm_run_id: str, service: ServiceDep, settings: SettingsDep) -> LinkedMlflowRun:
-    """The MLflow run of a VTM run: the id its trainer reported, else the newest run tagged
-    ``vtm.run_id`` with it. 404 when the VTM run is unknown or has no MLflow run."""
+    """The MLflow run of a VTM run: the id its trainer reported, else the earliest run tagged
+    ``vtm.run_id`` with it; all null when it has none. 404 when the VTM run is unknown."""
     vtm_run = service.get(vtm_run_id)
-    found, how = ops.linked_run(settings, vtm_run.id, vtm_run.mlflow_run_id)
+    try:
+        found, how = ops.linked_run(settings, vtm_run.id, vtm_run.mlflow_run_id)
+    except NotFound:
+        # A look-up that finds nothing is an answer, not a failure: a 404 here would be a
+        # browser console error on every run that never logged to MLflow.
+        return LinkedMlflowRun(vtm_run_id=vtm_run.id, mlflow_run_id=None, linked_by=None, run=None)
     return LinkedMlflowRun(
         vtm_run_id=vtm_run.id,
         mlflow_run_id=found.info.run_id,

@@ -3,6 +3,8 @@ the VTM run behind each task."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter
 
 from vtm.api.deps import CatalogDep, RuntimeDep
@@ -27,8 +29,9 @@ def get_pipelines(holder: CatalogDep) -> PipelinesResponse:
     loaded = holder.current
     if loaded is None:
         return PipelinesResponse(pipelines={}, error=str(holder.error))
+    now = datetime.now(UTC)
     return PipelinesResponse(
-        pipelines={pid: PipelineOut.of(p) for pid, p in loaded.catalog.pipelines.items()}
+        pipelines={pid: PipelineOut.of(p, now) for pid, p in loaded.catalog.pipelines.items()}
     )
 
 
@@ -48,6 +51,7 @@ def _dag_run(run: DagRunState, vtm_runs: dict[tuple[str, str], RunData]) -> Pipe
                 start_date=t.start_date,
                 end_date=t.end_date,
                 vtm_run_id=(vtm.id if (vtm := vtm_runs.get((run.run_id, t.task_id))) else None),
+                note=t.note,
             )
             for t in run.tasks
         ],
@@ -72,7 +76,11 @@ def get_pipelines_status(runtime: RuntimeDep, limit: int = 5) -> PipelinesStatus
     try:
         statuses = []
         for pid in ids:
-            runs = client.latest_runs(pid, limit=max(1, min(limit, 25)))
+            steps = loaded.catalog.pipelines[pid].steps if loaded else {}
+            publish_steps = frozenset(s for s, step in steps.items() if step.publish is not None)
+            runs = client.latest_runs(
+                pid, limit=max(1, min(limit, 25)), publish_steps=publish_steps
+            )
             vtm_runs = runtime.service.repo.airflow_runs(pid) if runs else {}
             statuses.append(
                 PipelineStatus(

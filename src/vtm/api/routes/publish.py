@@ -16,6 +16,11 @@ router = APIRouter(prefix="/api/publish", tags=["publish"])
 
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "Unknown task, or no run to publish (says why)"},
+    409: {
+        "model": ErrorBody,
+        "description": "not_published: the model is below the task's floor or fails the gate "
+        "(the message says by how much); or the run asked for is not completed",
+    },
     422: {"model": ErrorBody, "description": "Invalid metric, goal, since or alias"},
     502: {"model": ErrorBody, "description": "MLflow or the FTP registry failed; nothing changed"},
 }
@@ -24,9 +29,10 @@ ERRORS: dict[int | str, dict[str, object]] = {
 # A plain `def`: MLflow and FTP calls block, so FastAPI runs this in its thread pool.
 @router.post("", responses=ERRORS)
 def publish(body: PublishBody, runtime: RuntimeDep) -> PublishResponse:
-    """Choose the task's best completed run, register its model as a new version, upload the
-    files and model_card.json to the FTP registry (verified, renamed into place), then set the
-    alias. Publishing the same version again changes nothing (alreadyPublished)."""
+    """Choose the task's best completed run (or `runId`), judge it (the task's floor, the
+    `gate`), register its model as a new version, upload the files and model_card.json to the
+    FTP registry (verified, renamed into place), then set the alias. Publishing the same
+    version again changes nothing (alreadyPublished)."""
     # The server creates the embedded store's tables at start; opening it before that is done
     # would race the creation.
     store = runtime.mlflow_store

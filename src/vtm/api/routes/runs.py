@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -23,6 +24,8 @@ from vtm.runs.logs import read_log_page
 from vtm.states import RunStatus
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
+# What the start of a run id (see vtm.runs.ids) can hold.
+ID_PREFIX = re.compile(r"^[0-9a-f-]+$")
 
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "Unknown task or run"},
@@ -72,8 +75,21 @@ def list_runs(
     created_before: Annotated[
         datetime | None, Query(alias="createdBefore", description="Only runs created before")
     ] = None,
+    id_prefix: Annotated[
+        str | None,
+        Query(
+            alias="idPrefix",
+            max_length=22,
+            description="Only runs whose id starts with this (e.g. `20261202-015825`): how "
+            "the CLI resolves a shortened run id",
+        ),
+    ] = None,
 ) -> RunPage:
     """Runs, newest first, a page at a time."""
+    if id_prefix is not None and not ID_PREFIX.match(id_prefix):
+        raise InvalidRequest(
+            [FieldError("idPrefix", f"{id_prefix!r} cannot begin a run id (digits, a-f and -)")]
+        )
     before: int | None = None
     if cursor:
         if not cursor.isdigit():
@@ -86,6 +102,7 @@ def list_runs(
         before_seq=before,
         created_after=_utc(created_after),
         created_before=_utc(created_before),
+        id_prefix=id_prefix,
     )
     return RunPage(
         runs=[RunRecord.of(r) for r in runs],

@@ -37,6 +37,8 @@ _MISSING_OR_MALFORMED = _MISSING | {"INVALID_PARAMETER_VALUE"}
 # Upper bounds on what one request may ask MLflow for.
 MAX_EXPERIMENTS = 1000
 MAX_RUNS = 1000
+# Runs one search reads to find each experiment's newest (see latest_run_times).
+LATEST_RUNS_SCAN = 500
 MAX_LOGGED_MODELS = 100
 MAX_COMPARE = 10
 MAX_VERSIONS = 200
@@ -97,6 +99,10 @@ def redact_uri(uri: str) -> str:
     return redacted
 
 
+# What the status says while the embedded store's tables are being created.
+CREATING = "the embedded store is being created"
+
+
 @dataclass(frozen=True)
 class StoreStatus:
     tracking_uri: str
@@ -104,6 +110,7 @@ class StoreStatus:
     ui_url: str | None
     reachable: bool
     error: str | None
+    creating: bool = False
 
 
 def status(
@@ -120,6 +127,7 @@ def status(
         reachable=error is None,
         # The message may quote the URI it failed on.
         error=None if error is None else redact(error.replace(uri, redact_uri(uri))),
+        creating=not_ready == CREATING,
     )
 
 
@@ -155,6 +163,41 @@ def experiments(settings: Settings) -> list[Experiment]:
             max_results=MAX_EXPERIMENTS, order_by=["last_update_time DESC"]
         )
     return list(found)
+
+
+def run_activity_ms(found: Run) -> int | None:
+    """When ``found`` last did something: its end, or its start while it has not ended."""
+    return found.info.end_time or found.info.start_time or None
+
+
+def latest_run_times(settings: Settings, experiment_ids: Sequence[str]) -> dict[str, int]:
+    """Per experiment, the activity time (``run_activity_ms``) of its newest run by start;
+    experiments without runs are left out. MLflow's own ``last_update_time`` only moves when
+    the experiment itself is edited, so this is what "last update" means to a person.
+
+    One search over every experiment at once; only when that search fills a whole page (more
+    runs than ``LATEST_RUNS_SCAN``) is each experiment it did not reach asked on its own."""
+    ids = list(experiment_ids)
+    if not ids:
+        return {}
+    client = _client(settings)
+    latest: dict[str, int] = {}
+    newest_first = ["attributes.start_time DESC"]
+    with _calling("find the experiments' latest runs"):
+        page = client.search_runs(ids, max_results=LATEST_RUNS_SCAN, order_by=newest_first)
+        for found in page:
+            when = run_activity_ms(found)
+            if when is not None:
+                latest.setdefault(found.info.experiment_id, when)
+        if page.token:
+            for experiment_id in ids:
+                if experiment_id in latest:
+                    continue
+                one = client.search_runs([experiment_id], max_results=1, order_by=newest_first)
+                when = run_activity_ms(one[0]) if one else None
+                if when is not None:
+                    latest[experiment_id] = when
+    return latest
 
 
 def experiment(settings: Settings, experiment_id: str) -> Experiment:

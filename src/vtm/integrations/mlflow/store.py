@@ -4,8 +4,9 @@ MLflow builds a fresh SQLite store's tables on first use, and two processes doin
 same moment break it (alembic: "expected to match one row"; measured: every try of three
 clients at once failed). So whoever first opens the store holds an exclusive lock on
 ``<db file>.lock``: the server (in a background thread) and the sample trainers alike. The
-server does so at start only when the `mlflow server` child needs the store (it starts after
-it); otherwise on first use, so a server that never touches MLflow never pays for importing it
+server creates it as it starts, so a trainer of one's own that does not take the lock finds it
+ready; ``VTM_MLFLOW_STORE_AT_START=false`` defers that to first use (unless the `mlflow
+server` child needs it), so a server that never touches MLflow never pays for importing it
 (seconds of CPU).
 """
 
@@ -93,10 +94,11 @@ class StoreInit:
         return self._settings.mlflow_embedded
 
     def start(self) -> None:
-        """At server start: begin now only if the `mlflow server` child will need the store."""
+        """At server start: begin now, unless deferred to first use and no `mlflow server`
+        child needs the store."""
         if not self.needed:
             self._done.set()
-        elif self._settings.mlflow_server:
+        elif self._settings.mlflow_store_at_start or self._settings.mlflow_server:
             self._begin()
 
     def _begin(self) -> None:

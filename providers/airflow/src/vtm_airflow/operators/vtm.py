@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowTaskTimeout
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException, AirflowTaskTimeout
 
+from vtm_airflow._client import VtmApiError
 from vtm_airflow.hooks.vtm import VtmHook
 from vtm_airflow.triggers.vtm import VtmRunTrigger
+
+# VTM's error code, and the XCom key, of a publish refused by the floor or the gate.
+NOT_PUBLISHED = "not_published"
 
 
 def airflow_context(context: Any) -> dict[str, Any]:
@@ -138,35 +142,89 @@ class VtmRunOperator(BaseOperator):
 
 
 class VtmPublishOperator(BaseOperator):
-    """Publish the best model of ``vtm_task`` (VTM's ``POST /api/publish``); pushes the result."""
+    """Publish a model of ``vtm_task`` (VTM's ``POST /api/publish``); pushes the result.
 
-    template_fields: Sequence[str] = ("vtm_task", "metric", "goal", "since", "alias")
+    With ``vtm_run_id`` it publishes that run (the one a training step of this DAG run made:
+    template it from that step's XCom ``vtm_run_id``), else the task's best by ``metric``. With
+    ``gate=True`` VTM first judges the model — by ``metric`` of ``evaluation_run_id`` (an
+    evaluation step's run; then ``metric`` and ``goal`` are the evaluation's, default its task's
+    primary metric), else by the metric runs are ranked by — at least ``min_metric``, better than
+    the current champion unless ``against_champion=False``; the task's floor from the catalog
+    always applies. A model that does not pass skips this task, the reason in its log and in
+    XCom ``not_published``.
+    """
+
+    template_fields: Sequence[str] = (
+        "vtm_task",
+        "vtm_run_id",
+        "evaluation_run_id",
+        "metric",
+        "goal",
+        "since",
+        "alias",
+    )
+    ui_color = "#dcfce7"
 
     def __init__(
         self,
         *,
         vtm_task: str,
+        vtm_run_id: str | None = None,
+        evaluation_run_id: str | None = None,
         metric: str | None = None,
         goal: str | None = None,
         since: str | None = None,
         alias: str | None = None,
+        gate: bool = False,
+        min_metric: float | None = None,
+        against_champion: bool = True,
         vtm_conn_id: str = VtmHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.vtm_task, self.metric, self.goal = vtm_task, metric, goal
         self.since, self.alias, self.vtm_conn_id = since, alias, vtm_conn_id
+        self.vtm_run_id, self.evaluation_run_id = vtm_run_id, evaluation_run_id
+        self.gate, self.min_metric, self.against_champion = gate, min_metric, against_champion
+
+    def _gate(self) -> dict[str, Any] | None:
+        if not self.gate:
+            return None
+        body: dict[str, Any] = {"againstChampion": self.against_champion}
+        if self._evaluated():
+            body.update(evaluationRunId=self.evaluation_run_id, metric=self.metric, goal=self.goal)
+        if self.min_metric is not None:
+            body["minMetric"] = self.min_metric
+        return body
+
+    def _evaluated(self) -> bool:
+        return _given(self.evaluation_run_id)
 
     def execute(self, context: Any) -> dict[str, Any]:
+        if self.vtm_run_id is not None and not _given(self.vtm_run_id):
+            raise AirflowException(
+                f"no VTM run to publish: vtm_run_id rendered as {self.vtm_run_id!r} "
+                "(did the training step push its vtm_run_id?)"
+            )
         hook = VtmHook(self.vtm_conn_id)
+        # The evaluation's metric judges the model; the publish itself ranks by the task's own.
+        ranked_by = None if self._evaluated() else self.metric
         try:
             result = hook.publish(
                 self.vtm_task,
-                metric=self.metric,
-                goal=self.goal,
+                runId=self.vtm_run_id,
+                metric=ranked_by,
+                goal=None if self._evaluated() else self.goal,
                 since=self.since,
                 alias=self.alias,
+                gate=self._gate(),
             )
+        except VtmApiError as exc:
+            if exc.code != NOT_PUBLISHED:
+                raise
+            self.log.info("not published: %s", exc.detail)
+            context["ti"].xcom_push(key=NOT_PUBLISHED, value=exc.detail)
+            raise AirflowSkipException(f"not published: {exc.detail}") from None
         finally:
             hook.close()
         self.log.info(
@@ -175,7 +233,14 @@ class VtmPublishOperator(BaseOperator):
             result.get("version"),
             "already published" if result.get("alreadyPublished") else "new",
         )
+        for note in result.get("notes") or []:
+            self.log.info("note: %s", note)
         return result
+
+
+def _given(value: str | None) -> bool:
+    """A templated id that rendered to something (an XCom that is missing renders "None")."""
+    return value is not None and value.strip() not in ("", "None")
 
 
 class VtmReportOperator(BaseOperator):
