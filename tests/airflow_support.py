@@ -50,12 +50,14 @@ TERMINAL_DAG_RUN = ("success", "failed")
 PIPELINE = "vtm-standalone"
 FAILING = "vtm-standalone-fails"
 GATED = "vtm-standalone-gated"
+SCHEDULED = "vtm-standalone-nightly"
 
 
 def write_catalog(folder: Path) -> Path:
-    """The test catalog's tasks, with three pipelines: one whose ``train`` step fails its first
-    try (a templated exit code) and passes its retry, one whose first step always fails, and one
-    that trains a model below its task's floor, so that its publish step is skipped."""
+    """The test catalog's tasks, with four pipelines: one whose ``train`` step fails its first
+    try (a templated exit code) and passes its retry, one whose first step always fails, one
+    that trains a model below its task's floor, so that its publish step is skipped, and a
+    nightly one (cron, no catch-up) as the README's unpausing steps describe."""
     folder.mkdir(parents=True)
     for trainer in ("scripted.py", "tiny_model.py"):
         shutil.copy(TESTS / "trainers" / trainer, folder / trainer)
@@ -80,6 +82,11 @@ def write_catalog(folder: Path) -> Path:
                 "broken": {"task": "scripted", "fields": {"exit_code": 4}},
                 "after": {"task": "scripted", "dependsOn": ["broken"]},
             },
+        },
+        SCHEDULED: {
+            "schedule": "0 2 * * *",
+            "catchup": False,
+            "steps": {"train": {"task": "scripted", "fields": {"epochs": 1}}},
         },
         GATED: {
             "description": "train a model that does not reach the floor: publish is skipped",

@@ -17,6 +17,7 @@ import shutil
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,13 @@ from airflow_support import (
     FAILING,
     GATED,
     PIPELINE,
+    SCHEDULED,
     STOP_BOUND,
     AirflowStandalone,
     airflow_missing,
     write_catalog,
 )
-from support import TESTS, Server, free_port, kill_everything_of
+from support import TESTS, Server, free_port, kill_everything_of, wait_for
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
 
@@ -168,6 +170,28 @@ def test_a_failing_step_fails_the_dag_run_and_its_downstream_never_runs(setup: S
     assert shown["state"] == "failed"
     assert (tasks["broken"]["state"], tasks["broken"]["vtmRunId"]) == ("failed", broken["id"])
     assert (tasks["after"]["state"], tasks["after"]["vtmRunId"]) == ("upstream_failed", None)
+
+
+def test_unpausing_a_nightly_dag_starts_one_run_for_its_latest_time(setup: Setup) -> None:
+    """What the README tells a person to do to run a scheduled pipeline once: unpause it and
+    trigger nothing. Airflow starts one run, for the latest 02:00 UTC that has passed."""
+    airflow = setup.airflow
+    airflow.wait_dag(SCHEDULED)
+    airflow.unpause(SCHEDULED)
+
+    def runs() -> list[dict[str, Any]]:
+        return list(airflow.get(f"/api/v2/dags/{SCHEDULED}/dagRuns")["dag_runs"])
+
+    [first] = wait_for(runs, "the scheduled run that unpausing starts", timeout=120, every=0.5)
+    airflow.wait_dag_run(SCHEDULED, first["dag_run_id"])
+    now = datetime.now(UTC)
+    latest = now.replace(hour=2, minute=0, second=0, microsecond=0)
+    if latest > now:
+        latest -= timedelta(days=1)
+    [run] = runs()  # still one, once it has run
+    assert run["run_type"] == "scheduled"
+    assert datetime.fromisoformat(run["logical_date"].replace("Z", "+00:00")) == latest
+    assert run["state"] == "success"
 
 
 def test_a_skipped_publish_step_says_why(setup: Setup) -> None:

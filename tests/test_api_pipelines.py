@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_support import FAILING, PIPELINE, write_catalog
+from airflow_support import FAILING, GATED, PIPELINE, SCHEDULED, write_catalog
 from support import Server, free_port
 
 
@@ -30,7 +30,7 @@ def pipelines_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
 def test_the_pipelines_come_typed_with_each_steps_kind(pipelines_server: Server) -> None:
     body = pipelines_server.client.get("/api/pipelines").json()
     assert body["error"] is None
-    assert list(body["pipelines"]) == [PIPELINE, FAILING]
+    assert list(body["pipelines"]) == [PIPELINE, FAILING, SCHEDULED, GATED]
     pipeline = body["pipelines"][PIPELINE]
     assert (pipeline["schedule"], pipeline["startDate"], pipeline["catchup"]) == (
         None,
@@ -57,6 +57,8 @@ def test_without_airflow_settings_the_status_says_it_is_not_configured(
         "pipelines": [
             {"pipelineId": PIPELINE, "inAirflow": False, "dagRuns": []},
             {"pipelineId": FAILING, "inAirflow": False, "dagRuns": []},
+            {"pipelineId": SCHEDULED, "inAirflow": False, "dagRuns": []},
+            {"pipelineId": GATED, "inAirflow": False, "dagRuns": []},
         ],
     }
     assert pipelines_server.client.get("/api/config").json()["airflowUrl"] is None
@@ -97,6 +99,6 @@ def test_an_unreachable_airflow_is_reported_and_the_pipelines_still_listed(
     body = response.json()
     assert body["configured"] is True
     assert body["error"].startswith(f"Airflow at {CLOSED} cannot be reached")
-    assert [p["pipelineId"] for p in body["pipelines"]] == [PIPELINE, FAILING]
+    assert [p["pipelineId"] for p in body["pipelines"]] == [PIPELINE, FAILING, SCHEDULED, GATED]
     assert "s3cret-never-shown" not in response.text
     assert "s3cret-never-shown" not in pipelines_server.log()

@@ -77,6 +77,7 @@ RunIdArg = Annotated[
         help="Run id, or enough of its start to name one run (20261202-015825).",
     ),
 ]
+FollowOpt = Annotated[bool, typer.Option("--follow", "-f", help="Show progress until it ends.")]
 SetOpt = Annotated[
     list[str], typer.Option("--set", "-s", help="A field value, key=value; repeatable.")
 ]
@@ -166,9 +167,7 @@ def serve(
 def run(
     task: Annotated[str, typer.Argument(help="Task id from the catalog.")],
     set_: SetOpt = [],  # noqa: B006
-    follow_: Annotated[
-        bool, typer.Option("--follow", "-f", help="Show progress until it ends.")
-    ] = False,
+    follow_: FollowOpt = False,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
@@ -189,9 +188,7 @@ def rerun(
         list[str],
         typer.Option("--set", "-s", help="Change a field, key=value; repeatable."),
     ] = [],  # noqa: B006
-    follow_: Annotated[
-        bool, typer.Option("--follow", "-f", help="Show progress until it ends.")
-    ] = False,
+    follow_: FollowOpt = False,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
