@@ -14,10 +14,16 @@ WEB_DEPS := web/node_modules/.package-lock.json
 WEB_BUILD := src/vtm/web/index.html
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/package.json web/tsconfig*.json -type f 2>/dev/null)
 
-$(STAMP): pyproject.toml
+# VTM's API client (clients/python, httpx only) first: VTM lists it as a dependency, which pip
+# then finds installed instead of looking for it on PyPI.
+CLIENT := clients/python
+
+# VTM, and the test kit the tests and benchmarks share (testkit/: httpx and psutil only).
+$(STAMP): pyproject.toml testkit/pyproject.toml $(CLIENT)/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[examples,dev]'
+	$(BIN)/pip install --quiet -e $(CLIENT)
+	$(BIN)/pip install --quiet -e '.[examples,dev]' -e testkit
 	@touch $(STAMP)
 
 $(WEB_DEPS): web/package-lock.json
@@ -43,19 +49,21 @@ VTM_URL ?= http://127.0.0.1:8000
 # What the DAG file builds DAGs from: a catalog file, or VTM's URL (its validated pipelines).
 AIRFLOW_CATALOG ?= $(abspath $(CATALOG))
 
-$(AIRFLOW_STAMP): providers/airflow/pyproject.toml
+# The client first here too: the provider depends on it.
+$(AIRFLOW_STAMP): providers/airflow/pyproject.toml $(CLIENT)/pyproject.toml
 	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
 	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet -e $(CLIENT)
 	$(AIRFLOW_VENV)/bin/pip install --quiet apache-airflow==$(AIRFLOW_VERSION) -e providers/airflow
 	@touch $(AIRFLOW_STAMP)
 
 ## airflow-env: Airflow and the vtm-airflow provider in .venv-airflow
 airflow-env: $(AIRFLOW_STAMP)
 
-# The provider's tests also need pytest and mypy in that environment.
+# The provider's tests also need pytest, mypy and the test kit in that environment.
 AIRFLOW_TEST_STAMP := $(AIRFLOW_VENV)/.test-installed
-$(AIRFLOW_TEST_STAMP): $(AIRFLOW_STAMP) providers/airflow/pyproject.toml
-	$(AIRFLOW_VENV)/bin/pip install --quiet -e 'providers/airflow[test]'
+$(AIRFLOW_TEST_STAMP): $(AIRFLOW_STAMP) providers/airflow/pyproject.toml testkit/pyproject.toml
+	$(AIRFLOW_VENV)/bin/pip install --quiet -e 'providers/airflow[test]' -e testkit
 	@touch $(AIRFLOW_TEST_STAMP)
 
 .PHONY: provider-test
@@ -109,17 +117,21 @@ services:
 		pg_isready -h 127.0.0.1 -p 5432; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples providers/airflow
-	$(BIN)/ruff format --check src tests bench examples providers/airflow
+	$(BIN)/ruff check src tests bench examples providers/airflow testkit $(CLIENT)
+	$(BIN)/ruff format --check src tests bench examples providers/airflow testkit $(CLIENT)
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench examples providers/airflow
-	$(BIN)/ruff check --fix src tests bench examples providers/airflow
+	$(BIN)/ruff format src tests bench examples providers/airflow testkit $(CLIENT)
+	$(BIN)/ruff check --fix src tests bench examples providers/airflow testkit $(CLIENT)
 
 typecheck: $(STAMP) $(AIRFLOW_TEST_STAMP)
 	$(BIN)/mypy
 	@# The provider is checked against Airflow's own environment (its config: providers/airflow).
 	cd providers/airflow && ../../$(AIRFLOW_VENV)/bin/mypy
+	@# The test kit (its config: testkit).
+	cd testkit && ../$(BIN)/mypy
+	@# The API client, for the oldest Python it supports (its config: clients/python).
+	cd $(CLIENT) && ../../$(BIN)/mypy
 
 # The Airflow environment too: tests/test_exec.py and tests/test_airflow_standalone.py run
 # real Airflow from it.

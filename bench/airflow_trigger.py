@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from vtm_client import VtmClient
+from vtm_testkit import wait_for
 
 from bench.airflow_env import Standalone
-from bench.common import TRAINERS, ForeignLoad, Home, Result, Server, ms, summary, wait_for
+from bench.common import TRAINERS, ForeignLoad, Home, Result, Server, ms, summary
 
 NAME = "airflow"
 DAG = "bench-stamp"
@@ -70,7 +72,8 @@ def _stamp(path: Path) -> float:
 
 
 def _created_at(server: Server, dag_run: str) -> float:
-    runs = server.client.get("/api/runs", params={"limit": 20}).json()["runs"]
+    with VtmClient(server.url) as vtm:
+        runs = vtm.list_runs(limit=20)["runs"]
     [run] = [r for r in runs if (r["origin"].get("airflow") or {}).get("runId") == dag_run]
     return datetime.fromisoformat(run["createdAt"]).timestamp()
 
@@ -80,7 +83,7 @@ def _through_airflow(airflow: Standalone, server: Server, stamps: Path, i: int) 
     t0 = time.time()
     airflow.trigger(DAG, run_id)
     stamp = _stamp(stamps / run_id)
-    airflow.wait_dag_run(DAG, run_id)
+    airflow.wait_success(DAG, run_id)
     created = _created_at(server, run_id)
     return {"total": stamp - t0, "to_vtm": created - t0, "vtm_to_trainer": stamp - created}
 
@@ -105,7 +108,8 @@ def run(quick: bool) -> Result:
             Server(home, VTM_CATALOG=str(catalog)) as server,
             Standalone(home / "airflow", catalog, server.url) as airflow,
         ):
-            airflow.wait_dag(DAG)
+            airflow.wait_dag(DAG, timeout=180)
+            airflow.unpause(DAG)
             _through_airflow(airflow, server, stamps, -1)  # warm: parsed, scheduled, run once
             _through_vtm(server, stamps, -1)
             via_airflow: list[dict[str, float]] = []

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from vtm_client import VtmClient
+from vtm_testkit import TERMINAL
 
 from bench.common import (
-    TERMINAL,
     TRAINERS,
     ForeignLoad,
     Home,
@@ -53,12 +54,8 @@ def _server_cpu(server: Server) -> float:
 def _vtm(server: Server, lines: int, out: Path) -> dict[str, Any]:
     cpu0 = _server_cpu(server)
     t0 = time.time()
-    r = server.client.post(
-        "/api/runs/start", json={"taskId": "flood", "fields": {"lines": lines, "out": str(out)}}
-    )
-    if r.status_code != 201:
-        raise RuntimeError(f"start: {r.status_code} {r.text}")
-    run_id = r.json()["id"]
+    with VtmClient(server.url) as vtm:
+        run_id = vtm.start_run("flood", {"lines": lines, "out": str(out)})["id"]
     deadline = time.monotonic() + 600
     while True:
         time.sleep(POLL_SECONDS)

@@ -21,9 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from vtm_client import VtmClient
+from vtm_testkit import wait_for
 
-from bench.common import ForeignLoad, Home, Result, Server, ms, summary, wait_for
+from bench.common import ForeignLoad, Home, Result, Server, ms, summary
 
 NAME = "progress"
 TARGET_P99 = 0.100
@@ -49,29 +50,26 @@ class EventRecorder(threading.Thread):
             self.ready.set()
 
     def _read(self) -> None:
-        timeout = httpx.Timeout(10, read=60)
-        with (
-            httpx.Client(base_url=self.url, timeout=timeout) as client,
-            client.stream("GET", "/api/events", params={"runId": self.run_id}) as response,
-        ):
-            response.raise_for_status()
-            kind = ""
-            for line in response.iter_lines():
-                if line.startswith("event:"):
-                    kind = line[6:].strip()
-                elif line.startswith("data:"):
-                    arrival = time.time()
-                    if kind == "hello":
+        # VTM's client, as `vtm run --follow` reads the stream; a broken stream is a failed
+        # measurement, not something to ride out (no reconnect window).
+        with VtmClient(self.url, timeout=10) as vtm:
+            events = vtm.events(run_id=self.run_id, reconnect_seconds=0)
+            try:
+                for event in events:
+                    arrival = time.time()  # the event is one write: this is its arrival
+                    if event.type == "disconnected":
+                        raise RuntimeError("the event stream broke")
+                    if event.type == "hello":
                         self.ready.set()
-                    elif kind in ("run.updated", "run.finished"):
+                    elif event.type in ("run.updated", "run.finished"):
                         self.events += 1
-                        progress = json.loads(line[5:])["progress"]
+                        progress = event.json()["progress"]
                         if "sent_at" in progress:
                             self.seen.append((arrival, progress["epoch"], progress["sent_at"]))
-                        if kind == "run.finished":
+                        if event.type == "run.finished":
                             return
-                elif not line:
-                    kind = ""
+            finally:
+                events.close()
 
 
 def _sent_times(log: Path) -> dict[int, float]:
@@ -95,7 +93,9 @@ def _one_run(server: Server, count: int, interval: float, index: int) -> dict[st
     recorder.join(count * interval + 60)
     if recorder.is_alive() or recorder.error is not None:
         raise RuntimeError(f"the event stream did not end with the run: {recorder.error!r}")
-    final = wait_for(lambda: server.run(run["id"])["status"] == "completed" or None, "run end")
+    final = wait_for(
+        lambda: server.run(run["id"])["status"] == "completed" or None, "run end", timeout=60
+    )
     assert final
     sent = _sent_times(server.home / "runs" / run["id"] / "output.log")
     per_event: dict[int, float] = {}

@@ -12,14 +12,13 @@ from __future__ import annotations
 import functools
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench.common import PYTHON, ForeignLoad, Home, Server, percentile, wait_for
+from bench.common import PYTHON, ForeignLoad, Home, Server, percentile
 
 F = TypeVar("F", bound=Callable[..., Any])
 MARKS_ENV = "VTM_BENCH_MARKS"
@@ -113,24 +112,19 @@ def main(count: int) -> None:
 
 
 def _start_with(server: Server, argv: list[str]) -> None:
+    """Start ``server`` as ``argv serve --port N`` (the instrumented server) with bench/ on its
+    path."""
     bench_root = str(Path(__file__).resolve().parent.parent)
     server.env["PYTHONPATH"] = bench_root + os.pathsep + server.env.get("PYTHONPATH", "")
-    with open(server.log_path, "ab") as log:
-        server.proc = subprocess.Popen(
-            [*argv, "serve", "--port", str(server.port)],
-            env=server.env,
-            cwd=server.home,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    wait_for(server._healthy, "the instrumented server", timeout=60)
+    server.program = tuple(argv)
+    server.start(timeout=60)
 
 
 def _one(server: Server, marks_path: Path, out: Path) -> dict[str, float]:
     time.sleep(0.3)
     offset = marks_path.stat().st_size if marks_path.exists() else 0
     t0 = time.time()
+    # Raw HTTP, not vtm_client: the answer's arrival is one of the measured times.
     r = server.client.post("/api/runs/start", json={"taskId": "stamp", "fields": {"out": str(out)}})
     answered = time.time()
     r.raise_for_status()

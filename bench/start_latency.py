@@ -34,6 +34,7 @@ def _read_stamp(path: Path) -> float:
 
 def _vtm_start(server: Server, out: Path) -> dict[str, float]:
     t0 = time.time()
+    # Raw HTTP, not vtm_client: the answer's arrival is one of the measured times.
     r = server.client.post("/api/runs/start", json={"taskId": "stamp", "fields": {"out": str(out)}})
     t_response = time.time()
     if r.status_code != 201:

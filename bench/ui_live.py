@@ -27,31 +27,22 @@ The DOM change is what is timed; the browser paints it at its next frame (≤ 16
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+from vtm_testkit import chromium, wait_for
+
 from bench.api_list import populate
-from bench.common import ForeignLoad, Home, Result, Server, ms, summary, wait_for
+from bench.common import ForeignLoad, Home, Result, Server, ms, summary
 
 NAME = "ui"
 TARGET_P95 = 0.250
 RUNNING = 20
 INTERVAL = 0.2  # seconds between one trainer's progress lines: 100 lines/s for 20 runs
 LOADS = 5
-CHROMIUM = os.environ.get("VTM_BENCH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = chromium.binary("VTM_BENCH_CHROMIUM")
+CHROMIUM_ARGS = list(chromium.ARGS)
 
 # Runs before any of the page's scripts (Playwright's init script), in every document.
 PROBE = """(() => {

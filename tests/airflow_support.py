@@ -1,9 +1,10 @@
 """A real `airflow standalone` from `.venv-airflow`, for the tests that need Airflow itself.
 
 It is started as a person starts it, with `make airflow` (so through the launcher,
-providers/airflow/standalone/run.py), with a home of its own (SQLite, LocalExecutor) and a free
-port on loopback given to make: the DAGs folder of `make airflow` (one DAG per pipeline of the
-catalog named by ``VTM_CATALOG``) and a ``vtm_default`` connection to the VTM under test.
+providers/airflow/standalone/run.py), with a home of its own (SQLite, a copy of the database
+the test kit migrated once for the session; LocalExecutor) and a free port on loopback given to
+make: the DAGs folder of `make airflow` (one DAG per pipeline of the catalog named by
+``VTM_CATALOG``) and a ``vtm_default`` connection to the VTM under test.
 Standalone starts its scheduler, DAG processor, API server and triggerer, the scheduler its
 LocalExecutor workers and they the task processes. It is stopped as a person stops it too:
 SIGTERM to make, or SIGINT to make's process group (Ctrl-C); ``stop`` then reports every
@@ -13,7 +14,6 @@ process make started that is still alive, and kills it.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 import yaml
+from vtm_testkit import airflow_home
+from vtm_testkit.airflow_api import AirflowApi
+from vtm_testkit.processes import alive, in_sessions, kill_all, session_of, title
 
-from support import TESTS, free_port, processes_with_env, wait_for
+from support import TESTS, free_port, processes_with_env
 
 REPO = TESTS.parent
 AIRFLOW_VENV = REPO / ".venv-airflow"
@@ -46,7 +48,6 @@ COMPONENTS = (
     "airflow api_server",
     "airflow worker -- LocalExecutor: <idle>",
 )
-TERMINAL_DAG_RUN = ("success", "failed")
 PIPELINE = "vtm-standalone"
 FAILING = "vtm-standalone-fails"
 GATED = "vtm-standalone-gated"
@@ -126,36 +127,16 @@ class Stopped:
     left: dict[int, str] = field(default_factory=dict)
 
 
-def _title(p: psutil.Process) -> str:
-    with contextlib.suppress(psutil.Error):
-        return " ".join(p.cmdline()) or p.name()
-    return "?"
-
-
-def _sid(p: psutil.Process) -> int | None:
-    with contextlib.suppress(OSError):
-        return os.getsid(p.pid)
-    return None
-
-
-def _alive(p: psutil.Process) -> bool:
-    """Running and not a zombie; psutil checks that the PID still names the same process."""
-    with contextlib.suppress(psutil.Error):
-        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-    return False
-
-
-class AirflowStandalone:
+class AirflowStandalone(AirflowApi):
     """`make airflow` in a session of its own (make the group's leader, as a shell starts a
-    job); ``api`` is an authenticated client of Airflow's REST API v2 once ``start()`` has
-    returned."""
+    job), on a home with the session's migrated database; ``api`` is an authenticated client
+    of Airflow's REST API v2 once ``start()`` has returned."""
 
     def __init__(self, home: Path, catalog: Path, vtm_url: str, port: int | None = None):
-        self.home = home
+        self.port = port or free_port()
+        super().__init__(f"http://127.0.0.1:{self.port}", home)
         self.catalog = catalog
         self.vtm_url = vtm_url
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = home.parent / f"airflow-standalone-{self.port}.log"
         self.make: subprocess.Popen[bytes] | None = None
         # In the environment of every process make starts, unless it retitles itself
@@ -164,7 +145,6 @@ class AirflowStandalone:
         self.stopped: Stopped | None = None
         self._before: dict[int, psutil.Process] = {}
         self._sessions: set[int] = set()
-        self.api = httpx.Client(base_url=self.url, timeout=30)
 
     def command(self) -> list[str]:
         """`make airflow` with this home, port, catalog and VTM. ``-o`` the environment's
@@ -196,7 +176,7 @@ class AirflowStandalone:
         return env
 
     def start(self, timeout: float = 240) -> AirflowStandalone:
-        self.home.mkdir(parents=True, exist_ok=True)
+        airflow_home.new_home(self.home, AIRFLOW_BIN / "airflow")
         with open(self.log_path, "ab") as log:
             self.make = subprocess.Popen(
                 self.command(),
@@ -207,35 +187,8 @@ class AirflowStandalone:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        wait_for(self._healthy, f"Airflow on {self.url} to be healthy", timeout, every=0.5)
-        token = self.token()
-        self.api.headers["Authorization"] = f"Bearer {token}"
+        self.wait_up(self.make, self.log_path, timeout)
         return self
-
-    @property
-    def password(self) -> str:
-        """The admin's password standalone generated (simple auth manager)."""
-        generated = self.home / "simple_auth_manager_passwords.json.generated"
-        return str(json.loads(generated.read_text())["admin"])
-
-    def token(self) -> str:
-        r = self.api.post("/auth/token", json={"username": "admin", "password": self.password})
-        assert r.status_code in (200, 201), r.text
-        return str(r.json()["access_token"])
-
-    def _healthy(self) -> bool:
-        assert self.make is not None
-        if self.make.poll() is not None:
-            raise AssertionError(f"make airflow exited {self.make.returncode}:\n{self.log()}")
-        try:
-            r = self.api.get("/api/v2/monitor/health")
-        except httpx.TransportError:
-            return False
-        if r.status_code != 200:
-            return False
-        health = r.json()
-        parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
-        return all((health.get(p) or {}).get("status") == "healthy" for p in parts)
 
     def log(self, tail: int = 6000) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -246,7 +199,7 @@ class AirflowStandalone:
         stay below it: it is their subreaper)."""
         assert self.make is not None
         with contextlib.suppress(psutil.Error):
-            return [p for p in psutil.Process(self.make.pid).children(recursive=True) if _alive(p)]
+            return [p for p in psutil.Process(self.make.pid).children(recursive=True) if alive(p)]
         return []
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, group: bool = False) -> Stopped:
@@ -257,15 +210,15 @@ class AirflowStandalone:
         groups of their own) or carrying the marker is recorded in ``left`` and SIGKILLed, so
         that a failing test leaves nothing behind. Only the first call signals."""
         if self.stopped is not None:
-            self._kill(self._left(self._before))
+            kill_all(self._left(self._before))
             return self.stopped
         self.api.close()
         if self.make is None:
             self.stopped = Stopped(None, 0.0)
             return self.stopped
         self._before = before = {p.pid: p for p in self.processes()}
-        self._sessions = {self.make.pid} | {s for p in before.values() if (s := _sid(p))}
-        titles = {pid: _title(p) for pid, p in before.items()}
+        self._sessions = {self.make.pid} | {s for p in before.values() if (s := session_of(p))}
+        titles = {pid: title(p) for pid, p in before.items()}
         started = time.monotonic()
         if self.make.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -281,78 +234,23 @@ class AirflowStandalone:
             self.make.returncode,
             seconds,
             before=titles,
-            left={p.pid: _title(p) for p in left},
+            left={p.pid: title(p) for p in left},
         )
         if self.make.poll() is None:
             self.make.kill()
             self.make.wait(10)
-        self._kill(left)
+        kill_all(left)
         return self.stopped
 
     def _left(self, before: dict[int, psutil.Process]) -> list[psutil.Process]:
         """Alive: of ``before``, of the sessions seen then (a session's id is never reused
         while a process is in it), with this start's marker or naming its home."""
-        found = {pid: p for pid, p in before.items() if _alive(p)}
+        found = {pid: p for pid, p in before.items() if alive(p)}
+        found.update({p.pid: p for p in in_sessions(self._sessions) if p.pid not in found})
         marked = set(processes_with_env(self.marker))
         marked |= set(processes_with_env(f"AIRFLOW_HOME={self.home}"))
-        for p in psutil.process_iter():
-            if p.pid not in found and (p.pid in marked or _sid(p) in self._sessions) and _alive(p):
-                found[p.pid] = p
-        return list(found.values())
-
-    @staticmethod
-    def _kill(processes: list[psutil.Process]) -> None:
-        for p in processes:
+        for pid in marked - set(found):
             with contextlib.suppress(psutil.Error):
-                p.kill()
-        psutil.wait_procs(processes, timeout=10)
-
-    # -- REST API v2 ----------------------------------------------------------------------
-
-    def get(self, path: str, **params: Any) -> Any:
-        r = self.api.get(path, params=params)
-        assert r.status_code == 200, f"GET {path}: {r.status_code} {r.text}"
-        return r.json()
-
-    def wait_dag(self, dag_id: str, timeout: float = 120) -> dict[str, Any]:
-        """The DAG once the DAG processor has parsed it; an import error fails at once."""
-
-        def probe() -> dict[str, Any] | None:
-            errors = self.get("/api/v2/importErrors")["import_errors"]
-            assert not errors, f"the DAG file did not import: {errors}"
-            r = self.api.get(f"/api/v2/dags/{dag_id}")
-            return r.json() if r.status_code == 200 else None
-
-        return wait_for(probe, f"Airflow to know DAG {dag_id}", timeout, every=0.5)
-
-    def unpause(self, dag_id: str) -> None:
-        r = self.api.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False})
-        assert r.status_code == 200 and r.json()["is_paused"] is False, r.text
-
-    def trigger(self, dag_id: str, run_id: str, logical_date: str | None) -> dict[str, Any]:
-        body = {"dag_run_id": run_id, "logical_date": logical_date}
-        r = self.api.post(f"/api/v2/dags/{dag_id}/dagRuns", json=body)
-        assert r.status_code == 200, r.text
-        run: dict[str, Any] = r.json()
-        return run
-
-    def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
-        run: dict[str, Any] = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
-        return run
-
-    def task_instances(self, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
-        page = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
-        return {ti["task_id"]: ti for ti in page["task_instances"]}
-
-    def wait_dag_run(self, dag_id: str, run_id: str, timeout: float = 180) -> dict[str, Any]:
-        def probe() -> dict[str, Any] | None:
-            run = self.dag_run(dag_id, run_id)
-            return run if run["state"] in TERMINAL_DAG_RUN else None
-
-        return wait_for(probe, f"DAG run {dag_id}/{run_id} to end", timeout, every=0.5)
-
-    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
-        """A task try's log as Airflow's files hold it (for failure messages)."""
-        folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
-        path = folder / f"attempt={try_number}.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else f"(no {path})"
+                if alive(p := psutil.Process(pid)):
+                    found[pid] = p
+        return list(found.values())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from support import Server, kill_everything_of, wait_for
+from support import Server, copy_mlflow_store, wait_for
 
 EXPERIMENT = "ops-vision"
 REGISTERED = "ops-classifier"
@@ -132,13 +132,15 @@ def running_scenario(home: Path, **env: str) -> Iterator[Scenario]:
     from mlflow import MlflowClient
 
     home.mkdir(parents=True)
+    copy_mlflow_store(home)  # the session's: its tables are not created again here
     server = Server(home, f"sqlite:///{home / 'vtm.db'}", **env)
     if "VTM_TOKEN" in env:
         server.client.headers["Authorization"] = f"Bearer {env['VTM_TOKEN']}"
     server.start()
     try:
-        # The server creates the embedded store's tables at start; a second process creating
-        # them at the same moment would break the store, so this one waits until it is done.
+        # The server opens the embedded store (its StoreInit) on the first question; a second
+        # process opening it at the same moment could break it, so this one waits until it is
+        # done.
         wait_for(
             lambda: server.client.get("/api/mlflow/status").json()["reachable"],
             "the embedded MLflow store",
@@ -172,6 +174,4 @@ def running_scenario(home: Path, **env: str) -> Iterator[Scenario]:
             vtm_unlinked=unlinked["id"],
         )
     finally:
-        server.stop()
-        server.client.close()
-        kill_everything_of(home)
+        server.close()

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vtm.states import RunStatus
-from vtm.store import NewRun, OutputBatch, RunRepository
+from vtm.store import LaunchRecord, NewRun, OutputBatch, RunRepository
 
 A, B = "scripted", "noisy"
 F1: dict[str, Any] = {"epochs": 3, "lr": 0.1}
@@ -91,7 +91,14 @@ def seed(repo: RunRepository, base: datetime) -> dict[str, str]:
         run_id = f"{created:%Y%m%d-%H%M%S}-{n:06x}"
         ids[spec.alias] = run_id
         repo.insert(
-            NewRun(run_id, spec.task, dict(spec.fields), ["python", "t.py"], {}, created_at=created)
+            NewRun(
+                run_id,
+                spec.task,
+                dict(spec.fields),
+                ["python", "t.py"],
+                LaunchRecord(),
+                created_at=created,
+            )
         )
         if spec.started is not None:
             repo.transition(run_id, RunStatus.RUNNING, started_at=at(base, spec.day, spec.started))

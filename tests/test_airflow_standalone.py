@@ -13,7 +13,6 @@ second Airflow; the last test stops make with SIGTERM and finds no process of it
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from vtm_testkit import chromium
 
 from airflow_support import (
     COMPONENTS,
@@ -246,12 +246,11 @@ def test_the_pipelines_page_shows_dag_runs_linked_to_vtm_runs(setup: Setup) -> N
     status = {p["pipelineId"]: p for p in setup.status()["pipelines"]}
     if not any(r["runId"] == "vtm-check-1" for r in status[PIPELINE]["dagRuns"]):
         pytest.fail("the DAG run of the first test is missing: run the whole module")
-    chromium = os.environ.get("VTM_E2E_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-    args += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
     # Its own Playwright, closed at the end of the test: a session-wide one is the e2e suite's.
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=args)
+        browser = playwright.chromium.launch(
+            executable_path=chromium.binary(), args=list(chromium.ARGS)
+        )
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))

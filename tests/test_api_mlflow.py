@@ -409,13 +409,17 @@ def test_an_unreachable_mlflow_is_502_and_the_status_says_why(tmp_path: Path) ->
 
 
 def test_password_redaction() -> None:
-    from vtm.integrations.mlflow.ops import redact, redact_uri
+    from vtm.redaction import redact_uri, redact_urls
 
     assert redact_uri("http://u:pw@host:5000/x") == "http://u:***@host:5000/x"
     assert redact_uri("postgresql://u:pw@db/mlflow") == "postgresql://u:***@db/mlflow"
     assert redact_uri("https://host/db?token=abc&x=1") == "https://host/db?token=***&x=1"
     assert redact_uri("http://u@host") == "http://u@host"
     assert redact_uri("sqlite:////tmp/m.db") == "sqlite:////tmp/m.db"
-    assert redact("GET http://u:pw@h:1/a failed; retry https://v:x%40y@g/") == (
+    # The store's URL as `vtm exec` names it in messages.
+    assert redact_uri("postgresql+psycopg://vtm:s3cret@db:5432/vtm") == (
+        "postgresql+psycopg://vtm:***@db:5432/vtm"
+    )
+    assert redact_urls("GET http://u:pw@h:1/a failed; retry https://v:x%40y@g/") == (
         "GET http://u:***@h:1/a failed; retry https://v:***@g/"
     )

@@ -1,4 +1,4 @@
-"""The server can die at any moment without losing a run, a line or a count (DESIGN §5)."""
+"""The server can die at any moment without losing a run, a line or a count."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""load_catalog: the DESIGN §2 example loads; every problem names its file, line and key."""
+"""load_catalog: the example catalog loads; every problem names its file, line and key."""
 
 from __future__ import annotations
 

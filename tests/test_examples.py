@@ -39,7 +39,7 @@ TASK_IDS = sorted(CATALOG["tasks"])
 
 
 def task_fields(task_id: str) -> dict[str, dict[str, Any]]:
-    """Name -> spec with the resolved default, merged as DESIGN §2 says (base, then task)."""
+    """Name -> spec with the resolved default, merged as docs/catalog.md says (base, then task)."""
     task = CATALOG["tasks"][task_id]
     base = CATALOG["baseTaskTypes"][task["baseTaskType"]]
     fields = {name: dict(spec) for name, spec in base.get("fields", {}).items()}

@@ -21,15 +21,17 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from vtm_testkit import airflow_home
 
+from airflow_support import AIRFLOW_BIN
 from support import (
     TEST_CATALOG,
     Server,
-    kill_everything_of,
     processes_with_env,
+    vtm_home_at,
     wait_for,
 )
-from vtm.runs.foreground import Outcome
+from vtm.exec.recorder import Outcome
 from vtm.runs.origin import airflow_from_env
 from vtm.states import RunStatus
 from vtm.store import RunRepository, create_db_engine
@@ -45,10 +47,7 @@ AIRFLOW_TRY = {
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[Path]:
     """The home `vtm exec` runs with: another machine's, as far as VTM can tell."""
-    home = tmp_path / "worker"
-    home.mkdir()
-    yield home
-    kill_everything_of(home)
+    yield from vtm_home_at(tmp_path / "worker")
 
 
 def exec_env(worker: Path, server: Server | None, **extra: str) -> dict[str, str]:
@@ -341,12 +340,11 @@ def test_a_silent_exec_run_is_failed_as_lost(
 
 # -- under a real Airflow 3 -------------------------------------------------------------------
 
-AIRFLOW_PYTHON = Path(__file__).resolve().parent.parent / ".venv-airflow" / "bin" / "python"
+AIRFLOW_PYTHON = AIRFLOW_BIN / "python"
 EXEC_DAGS = Path(__file__).resolve().parent / "exec_dags"
+# In a home whose database the test kit migrated (once per session).
 RUN_DAGS = """
 import json, sys
-from airflow.utils import db
-db.upgradedb()
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(sys.argv[1])
 assert not bag.import_errors, bag.import_errors
@@ -361,12 +359,9 @@ def test_a_bash_operator_retries_and_on_kill_on_real_airflow(
     gates = tmp_path / "gates"
     gates.mkdir()
     server = Server(vtm_home, f"sqlite:///{tmp_path / 'vtm.db'}").start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VTM_", "AIRFLOW"))}
+    home = airflow_home.new_home(tmp_path / "airflow", AIRFLOW_BIN / "airflow")
+    env = airflow_home.environment(home, EXEC_DAGS)
     env.update(
-        AIRFLOW_HOME=str(tmp_path / "airflow"),
-        AIRFLOW__CORE__DAGS_FOLDER=str(EXEC_DAGS),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__PARALLELISM="4",
         EXEC_TEST_PYTHON=sys.executable,
         EXEC_TEST_URL=server.url,
         EXEC_TEST_HOME=str(worker),

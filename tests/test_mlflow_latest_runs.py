@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from vtm.integrations.mlflow import ops, tracking_client
+from vtm.integrations.mlflow.ops import tracking
 from vtm.integrations.mlflow.store import init_store
 from vtm.settings import Settings
 
@@ -53,7 +54,7 @@ def test_each_experiment_gets_its_newest_runs_time_from_one_search(
 
     # More runs than one search reads: the experiments it did not reach are asked one by one.
     searches.clear()
-    monkeypatch.setattr(ops, "LATEST_RUNS_SCAN", 2)
+    monkeypatch.setattr(tracking, "LATEST_RUNS_SCAN", 2)
     assert ops.latest_run_times(mlflow_settings, list(ids.values())) == expected
     assert searches[0] == list(ids.values())
     assert sorted(map(tuple, searches[1:])) == sorted([(ids["idle"],), (ids["empty"],)])

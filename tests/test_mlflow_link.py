@@ -26,17 +26,11 @@ from vtm.integrations.mlflow.linker import find_tagged_run
 from vtm.integrations.mlflow.store import init_store
 from vtm.settings import Settings
 from vtm.states import RunStatus
-from vtm.store import RunData
+from vtm.store import LaunchRecord, RunData
 from vtm.store.records import utcnow
 
 EXAMPLES = TESTS.parent / "examples"
 SAMPLE = EXAMPLES / "training_catalog.yaml"
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    # What is tested here is MLflow's side; VTM's store runs on both databases elsewhere.
-    return f"sqlite:///{tmp_path / 'vtm.db'}"
 
 
 @pytest.fixture
@@ -240,7 +234,7 @@ def _run(run_id: str, experiment: str) -> RunData:
         status=RunStatus.COMPLETED,
         fields={},
         command=[],
-        launch={"mlflowExperiment": experiment},
+        launch=LaunchRecord(mlflow_experiment=experiment),
         progress={},
         meta={},
         mlflow_run_id=None,

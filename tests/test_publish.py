@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from ftp_support import NO_RENAME, CorruptingHandler, DroppingHandler, FtpTestServer, User
-from support import TEST_CATALOG, Server, free_port
+from support import TEST_CATALOG, Server, copy_mlflow_store, free_port
 from vtm.catalog import load_catalog
 from vtm.errors import NotFound, UpstreamError
 from vtm.integrations.mlflow import ensure_experiment, tracking_client
@@ -40,7 +40,9 @@ BOB = User("bob", "b0b-only-stores", NO_RENAME)  # may store and delete, not ren
 
 
 def prepare_mlflow(home: Path) -> Settings:
-    """The embedded store with the task's experiment, as the trainers expect to find it."""
+    """The embedded store (the session's copied in) with the task's experiment, as the
+    trainers expect to find it."""
+    copy_mlflow_store(home)
     settings = Settings(home=home, catalog=TEST_CATALOG)
     init_store(settings)
     ensure_experiment(settings, TASK)
@@ -251,11 +253,6 @@ def test_publish_chooses_the_best_run_registers_and_uploads_it(
 
 
 # -- failures and edge cases (one database: nothing here depends on it) -----------------------
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'vtm.db'}"
 
 
 def test_a_failed_upload_leaves_no_file_and_no_registry_change(

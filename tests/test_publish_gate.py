@@ -23,7 +23,7 @@ TASK, EVALUATE, MODEL = "tiny-model", "tiny-evaluate", "tiny-registered"
 
 
 @pytest.fixture
-def gate_server(vtm_home: Path) -> Iterator[tuple[Server, Settings]]:
+def gate_server(vtm_home: Path, mlflow_store: Path) -> Iterator[tuple[Server, Settings]]:
     # What is judged is MLflow's side; VTM's store runs on both databases elsewhere.
     settings = Settings(home=vtm_home, catalog=TEST_CATALOG)
     init_store(settings)

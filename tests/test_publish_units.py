@@ -15,7 +15,7 @@ from vtm.publish.gate import Floor
 from vtm.publish.selection import ranked
 from vtm.publish.service import _plan
 from vtm.states import RunStatus
-from vtm.store import RunData
+from vtm.store import LaunchRecord, RunData
 
 # -- VTM_FTP_URL ------------------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ def _vtm_run(seq: int, finished: datetime) -> RunData:
         status=RunStatus.COMPLETED,
         fields={},
         command=[],
-        launch={},
+        launch=LaunchRecord(),
         progress={},
         meta={},
         mlflow_run_id=f"mlflow-{seq}",

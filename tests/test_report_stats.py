@@ -27,7 +27,7 @@ from vtm.report import (
 from vtm.report.stats import failure_kind, percentile
 from vtm.states import RunStatus
 from vtm.store import RunRepository, create_db_engine, migrate
-from vtm.supervisor.shim_watch import describe
+from vtm.supervisor.program_watch import describe
 
 BASE = datetime(2026, 11, 20, tzinfo=UTC)  # D0
 NOW = datetime(2026, 11, 25, tzinfo=UTC)  # D5 00:00, after every run of the scenario

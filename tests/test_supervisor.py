@@ -25,7 +25,7 @@ from vtm.supervisor import (
     spawn_supervisor,
     stop_spare,
 )
-from vtm.supervisor import shim_watch as shim
+from vtm.supervisor import program_watch as program
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def last_argument(run: Run) -> str:
     return str(run.proc.args[-1])
 
 
-def test_the_shim_and_the_server_name_the_same_files() -> None:
+def test_the_supervisor_program_and_the_server_name_the_same_files() -> None:
     run_dir = RunDir(Path("/r"))
     assert [
         run_dir.spec_json.name,
@@ -56,7 +56,14 @@ def test_the_shim_and_the_server_name_the_same_files() -> None:
         run_dir.pid_json.name,
         run_dir.exit_json.name,
         run_dir.supervisor_log.name,
-    ] == [shim.SPEC, shim.LOCK, shim.OUTPUT_LOG, shim.PIDS, shim.EXIT, shim.SUPERVISOR_LOG]
+    ] == [
+        program.SPEC,
+        program.LOCK,
+        program.OUTPUT_LOG,
+        program.PIDS,
+        program.EXIT,
+        program.SUPERVISOR_LOG,
+    ]
 
 
 def test_launch_spec_round_trips_and_names_what_is_wrong() -> None:
@@ -140,7 +147,7 @@ def test_a_bad_spec_fails_the_run(runs: Runs) -> None:
     run = runs.make()
     run.dir.path.mkdir()
     run.dir.spec_json.write_text('{"argv": "not a list"}')
-    run.proc = subprocess.Popen(spare.shim_command(str(run.dir.path)))
+    run.proc = subprocess.Popen(spare.program_command(str(run.dir.path)))
     record = run.wait_exit()
     assert record.status is RunStatus.FAILED and "spec.json" in (record.reason or "")
 
@@ -180,15 +187,15 @@ def test_a_spare_supervisor_takes_the_next_run(runs: Runs, monkeypatch: pytest.M
     assert "trainer started" in second.dir.supervisor_log.read_text()
 
 
-def test_the_shim_imports_only_a_little_standard_library(tmp_path: Path) -> None:
+def test_the_supervisor_program_imports_only_a_little_standard_library(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "spec.json").write_text(
         LaunchSpec("r", [sys.executable, str(TRAINER), "exit", "0"], str(tmp_path)).to_json()
     )
-    shim_path = spare.SHIM_PATH
+    program_path = spare.PROGRAM_PATH
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-X", "importtime", str(shim_path), str(run_dir)],
+        [sys.executable, "-I", "-S", "-X", "importtime", str(program_path), str(run_dir)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -209,7 +216,7 @@ def test_the_shim_imports_only_a_little_standard_library(tmp_path: Path) -> None
 def test_a_second_supervisor_for_the_same_run_does_nothing(runs: Runs) -> None:
     run = runs.start("ok")
     record = run.wait_exit()
-    again = subprocess.run(spare.shim_command(str(run.dir.path)), timeout=30, check=False)
+    again = subprocess.run(spare.program_command(str(run.dir.path)), timeout=30, check=False)
     assert again.returncode == 1
     assert read_exit(run.dir) == record
     assert run.log().count("hello from the trainer") == 1

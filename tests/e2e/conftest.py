@@ -7,26 +7,15 @@ page; an uncaught exception in the page's JavaScript fails the test.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from e2e_support import DESKTOP, TRACK_FETCHES
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from vtm_testkit import chromium
 
-CHROMIUM = os.environ.get("VTM_E2E_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = chromium.binary()  # $VTM_E2E_CHROMIUM, else `chromium` on PATH
 
 # Assertions poll up to this long: the slowest wait in these tests is a trainer's few epochs
 # on a machine shared with other work.
@@ -35,12 +24,12 @@ expect.set_options(timeout=15_000)
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: `make chromium` installs Debian's")
+    if (why := chromium.missing(CHROMIUM)) is not None:
+        pytest.fail(why)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=list(chromium.ARGS))
+        yield launched
+        launched.close()
 
 
 @pytest.fixture

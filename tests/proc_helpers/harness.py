@@ -6,14 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import psutil
+from vtm_testkit import processes_with_env
+from vtm_testkit import wait_for as _wait_for
+from vtm_testkit.processes import alive
 
 from vtm.supervisor import (
     ExitRecord,
@@ -26,40 +27,20 @@ from vtm.supervisor import (
     spawn_supervisor,
 )
 
+__all__ = ["TRAINER", "Run", "Runs", "alive", "processes_of", "runs_fixture", "wait_for"]
+
 TRAINER = Path(__file__).with_name("trainer.py")
 T = TypeVar("T")
 
 
 def wait_for(condition: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.005)
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` runs; a zombie has finished and counts as dead."""
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+    """The kit's ``wait_for``, polling every 5 ms: these waits time the supervisor's reactions."""
+    return _wait_for(condition, what, timeout, every=0.005)
 
 
 def processes_of(run_id: str) -> list[int]:
     """Live processes whose environment names the run: the trainer and all it started."""
-    found = []
-    for proc in psutil.process_iter():
-        try:
-            if proc.environ().get("VTM_RUN_ID") == run_id and proc.status() != "zombie":
-                found.append(proc.pid)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return found
+    return processes_with_env(f"VTM_RUN_ID={run_id}")
 
 
 @dataclass

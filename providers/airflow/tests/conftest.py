@@ -1,9 +1,10 @@
 """One Airflow home and two real VTM servers for the whole session.
 
 Airflow reads its configuration when it is first imported, so the environment is set here,
-before any test module imports it: a fresh ``AIRFLOW_HOME`` (SQLite) in a temporary folder,
-the DAGs folder ``dag_files/`` (``dag.test()`` runs only DAGs that Airflow parsed from a DAG
-bundle), and two ``vtm`` connections:
+before any test module imports it (the test kit's ``airflow_home.environment``): a fresh
+``AIRFLOW_HOME`` (SQLite) in a temporary folder, which gets the test kit's migrated database on
+first use, the DAGs folder ``dag_files/`` (``dag.test()`` runs only DAGs that Airflow parsed
+from a DAG bundle), and two ``vtm`` connections:
 
 - ``vtm_default``: `vtm serve` of the sample catalog (examples/training_catalog.yaml), which the
   pilot DAGs use with the real example trainers;
@@ -18,12 +19,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from vtm_testkit import airflow_home
 
 from vtm_server import REPO, VtmServer, free_port
 
@@ -33,6 +36,7 @@ SAMPLE_CATALOG = REPO / "examples" / "training_catalog.yaml"
 TEST_CATALOG = TESTS / "trainers" / "catalog.yaml"
 
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="vtm-airflow-tests-"))
+AIRFLOW_HOME = SESSION_DIR / "airflow"
 SAMPLE_PORT, TEST_PORT = free_port(), free_port()
 
 
@@ -41,13 +45,10 @@ def _connection(port: int) -> str:
 
 
 # Nothing of the caller's Airflow (its database, its connections) may leak into the tests.
-for name in [n for n in os.environ if n.startswith("AIRFLOW")]:
-    del os.environ[name]
+_environment = airflow_home.environment(AIRFLOW_HOME, DAG_FILES, strip=("AIRFLOW",))
+os.environ.clear()
 os.environ.update(
-    AIRFLOW_HOME=str(SESSION_DIR / "airflow"),
-    AIRFLOW__CORE__DAGS_FOLDER=str(DAG_FILES),
-    AIRFLOW__CORE__LOAD_EXAMPLES="False",
-    AIRFLOW__CORE__PARALLELISM="4",
+    _environment,
     AIRFLOW_CONN_VTM_DEFAULT=_connection(SAMPLE_PORT),
     AIRFLOW_CONN_VTM_TEST=_connection(TEST_PORT),
     MLFLOW_DISABLE_TELEMETRY="true",
@@ -60,10 +61,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(scope="session")
 def airflow_db() -> None:
-    """Airflow's metadata database, created once (what `airflow db migrate` does)."""
-    from airflow.utils import db
-
-    db.upgradedb()
+    """Airflow's metadata database: the test kit's, migrated by `airflow db migrate` of this
+    environment, copied into the session's home before anything here opens it."""
+    airflow_home.new_home(AIRFLOW_HOME, Path(sys.executable).with_name("airflow"))
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +77,7 @@ def dags(airflow_db: None) -> dict[str, Any]:
 
 
 def _server(name: str, catalog: Path, port: int) -> Iterator[VtmServer]:
-    server = VtmServer(SESSION_DIR / name, catalog, port).start()
+    server = VtmServer(SESSION_DIR / name, catalog=catalog, port=port).start()
     try:
         yield server
     finally:

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vtm_airflow import VtmPublishOperator, VtmReportOperator, VtmRunOperator, dags_from_catalog
-from vtm_airflow._client import Endpoint
-from vtm_airflow.hooks.vtm import VtmHook
+from vtm_airflow.hooks.vtm import Endpoint, VtmHook
 from vtm_server import REPO, VtmServer
 
 SAMPLE = REPO / "examples" / "training_catalog.yaml"
@@ -119,10 +118,10 @@ class _Conn:
 def test_the_connection_gives_vtms_address_and_token() -> None:
     plain = VtmHook.endpoint_of(_Conn(host="vtm.lan", port=8000))
     assert plain.base_url == "http://vtm.lan:8000"
-    assert plain.headers == {}
+    assert plain.token is None
     tls = VtmHook.endpoint_of(_Conn(host="vtm.example", schema="https", password="s3cret"))
     assert tls.base_url == "https://vtm.example"
-    assert tls.headers == {"Authorization": "Bearer s3cret"}
+    assert tls.token == "s3cret"
     assert "s3cret" not in repr(tls)
     assert VtmHook.endpoint_of(_Conn(host="http://10.0.0.5:8000/")).base_url == (
         "http://10.0.0.5:8000"

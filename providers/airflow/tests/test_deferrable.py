@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import pytest
+from vtm_client import TERMINAL_STATUSES
 
 from dag_runs import states, xcom
 from vtm_airflow import VtmRunTrigger
-from vtm_airflow._client import TERMINAL
 from vtm_server import VtmServer, free_port
 
 
@@ -57,7 +57,7 @@ def test_the_trigger_yields_one_event_for_an_ended_run(test_vtm: VtmServer) -> N
     assert len(events) == 1
     assert events[0]["status"] == "ended"
     assert events[0]["run"]["id"] == run["id"]
-    assert events[0]["run"]["status"] in TERMINAL
+    assert events[0]["run"]["status"] in TERMINAL_STATUSES
 
 
 def test_the_trigger_reports_a_vtm_it_cannot_reach(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from vtm_client import ApiError, Unreachable
 
-from vtm_airflow._client import VtmApiError
 from vtm_airflow.hooks.vtm import VtmHook
 from vtm_server import VtmServer, free_port
 
@@ -26,10 +26,11 @@ def test_a_4xx_is_raised_at_once_with_vtms_message(test_vtm: VtmServer) -> None:
     hook = VtmHook("vtm_test", retry_seconds=60)
     try:
         began = time.monotonic()
-        with pytest.raises(VtmApiError) as missing:
+        with pytest.raises(ApiError) as missing:
             hook.get_run("no-such-run")
         assert missing.value.status == 404
-        with pytest.raises(VtmApiError) as invalid:
+        assert missing.value.code == "not_found"
+        with pytest.raises(ApiError) as invalid:
             hook.start_run("step", {"epochs": 0})
         assert invalid.value.status == 422
         assert "epochs" in str(invalid.value)
@@ -41,7 +42,7 @@ def test_a_4xx_is_raised_at_once_with_vtms_message(test_vtm: VtmServer) -> None:
 def test_an_unreachable_vtm_is_retried_for_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
     hook = _hook(monkeypatch, free_port(), retry_seconds=1.5)
     began = time.monotonic()
-    with pytest.raises(VtmApiError, match="could not be reached"):
+    with pytest.raises(Unreachable, match="could not be reached"):
         hook.get_run("some-run")
     assert 1.0 <= time.monotonic() - began < 10
     hook.close()
@@ -78,12 +79,12 @@ def test_a_lost_answer_is_asked_again_but_a_run_start_is_not_resent(
 ) -> None:
     port, requests = dropping_peer
     hook = _hook(monkeypatch, port, retry_seconds=1.5)
-    with pytest.raises(VtmApiError):
+    with pytest.raises(Unreachable, match="not sent again"):
         hook.start_run("step", {})
     assert requests == [b"POST /api/runs/start HTTP/1.1"]
 
     requests.clear()
-    with pytest.raises(VtmApiError):
+    with pytest.raises(Unreachable):
         hook.get_run("some-run")
     assert len(requests) >= 2
     assert set(requests) == {b"GET /api/runs/some-run HTTP/1.1"}

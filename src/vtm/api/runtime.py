@@ -12,7 +12,7 @@ from vtm.api.schemas import RunRecord
 from vtm.catalog import CatalogHolder
 from vtm.integrations.mlflow.settler import MlflowSettler
 from vtm.integrations.mlflow.store import StoreInit
-from vtm.integrations.services import Services
+from vtm.integrations.side_servers import SideServers
 from vtm.runs.events import EventBus
 from vtm.runs.external import ExternalRuns
 from vtm.runs.gpus import GpuPool, detect_gpus
@@ -32,7 +32,7 @@ class Runtime:
     bus: EventBus
     service: RunService
     mlflow_store: StoreInit
-    services: Services
+    side_servers: SideServers
     settler: MlflowSettler
     external: ExternalRuns
     _watch_stop: asyncio.Event
@@ -54,7 +54,7 @@ class Runtime:
         repo = RunRepository(engine, tail_lines=settings.log_tail_lines)
         gpus = GpuPool(detect_gpus(settings.gpus))
         mlflow_store = StoreInit(settings)
-        services = Services(settings, mlflow_store)  # refuses impossible settings first
+        side_servers = SideServers(settings, mlflow_store)  # refuses impossible settings first
         settler = MlflowSettler(settings, repo, publish, mlflow_store)
         service = RunService(settings, catalog, repo, publish, gpus, on_finished=settler.submit)
         external = ExternalRuns(settings, repo, publish, on_finished=settler.submit)
@@ -65,7 +65,7 @@ class Runtime:
             bus,
             service,
             mlflow_store=mlflow_store,
-            services=services,
+            side_servers=side_servers,
             settler=settler,
             external=external,
             _watch_stop=asyncio.Event(),
@@ -77,7 +77,7 @@ class Runtime:
         self._watch_task = asyncio.create_task(self.catalog.watch(self._watch_stop))
         # Both return at once: the MLflow store is created and the children probed in threads.
         self.mlflow_store.start()
-        self.services.start()
+        self.side_servers.start()
         self.service.recover()
         self.settler.start()  # runs that ended while no server was up
         self.external.start()
@@ -96,6 +96,6 @@ class Runtime:
         await asyncio.to_thread(self.service.shutdown)
         await asyncio.to_thread(self.external.close)
         await asyncio.to_thread(stop_spare)
-        await asyncio.to_thread(self.services.close)
+        await asyncio.to_thread(self.side_servers.close)
         await asyncio.to_thread(self.settler.close)
         self.engine.dispose()

@@ -1,4 +1,4 @@
-"""The REST API's JSON shapes (camelCase on the wire, DESIGN §4)."""
+"""The REST API's JSON shapes (camelCase on the wire)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 load_catalog(path) -> LoadedCatalog          read and validate (CatalogError: file, line, key)
 effective_fields(catalog, task_id)           a task's merged field specs
 resolve_fields(catalog, task_id, request)    a run's typed values (InvalidRequest per field)
-plan_launch(loaded, task_id, resolved)       argv, cwd, env of the trainer
+plan_launch(loaded, task_id, resolved)       argv, cwd, env, timeout, GPUs, experiment
 CatalogHolder(path)                          last good catalog, error, watch() for hot reload
 check_catalog(loaded)                        trainers' --help against the catalog's flags
 """

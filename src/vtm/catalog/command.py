@@ -20,13 +20,15 @@ from vtm.errors import NotFound
 
 @dataclass(frozen=True)
 class LaunchPlan:
-    """Everything needed to start the trainer for one run."""
+    """Everything the catalog says about starting the trainer for one run (stored as the
+    run's launch record: ``vtm.runs.launch``)."""
 
     argv: list[str]
     cwd: Path
     env: dict[str, str]
     timeout_seconds: float | None
     gpus: int
+    mlflow_experiment: str  # where the trainer logs to (the task's ``mlflow.experiment``)
 
 
 def _text(value: Scalar) -> str:
@@ -77,4 +79,5 @@ def plan_launch(
         env=dict(task.runner.env),
         timeout_seconds=task.runner.timeout,
         gpus=task.resources.gpus,
+        mlflow_experiment=loaded.catalog.experiment_name(task_id),
     )

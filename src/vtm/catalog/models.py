@@ -1,4 +1,4 @@
-"""The catalog schema, version 1 (DESIGN §2), as pydantic models.
+"""The catalog schema, version 1 (docs/catalog.md is its reference), as pydantic models.
 
 Keys are camelCase in YAML and JSON (``baseTaskTypes``, ``extraFields``); Python uses
 snake_case. Unknown keys are rejected so a typo in the catalog is reported, not ignored.

@@ -13,16 +13,25 @@ import typer.core
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from vtm_client import VtmClient, VtmClientError
 
 from vtm import __version__
-from vtm.cli.calls import api_call, fail
-from vtm.cli.client import ApiError, Unreachable, VtmClient
-from vtm.cli.exec_cmd import exec_command
+from vtm.cli.calls import api_call, client, fail
 from vtm.cli.follow import EXIT_NOT_FOLLOWED, TERMINAL, exit_code_for, follow, metrics_text
+from vtm.cli.options import (
+    DEFAULT_URL,
+    FollowOpt,
+    RunIdArg,
+    SetOpt,
+    TokenOpt,
+    UrlOpt,
+    parse_sets,
+)
 from vtm.cli.publish import publish
 from vtm.cli.report import report
 from vtm.cli.runids import resolve_run_id
 from vtm.cli.runs_table import runs_table
+from vtm.exec.command import exec_command
 
 # `vtm --help` lists the commands in the order a person meets them, not alphabetically.
 ORDER = (
@@ -65,44 +74,9 @@ app.command("exec")(exec_command)
 console = Console()
 err = Console(stderr=True)
 
-UrlOpt = Annotated[str, typer.Option("--url", envvar="VTM_URL", help="The VTM server.")]
-TokenOpt = Annotated[
-    str | None,
-    typer.Option("--token", envvar="VTM_TOKEN", help="API token, if the server wants one."),
-]
-RunIdArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="RUN_ID",
-        help="Run id, or enough of its start to name one run (20261202-015825).",
-    ),
-]
-FollowOpt = Annotated[bool, typer.Option("--follow", "-f", help="Show progress until it ends.")]
-SetOpt = Annotated[
-    list[str], typer.Option("--set", "-s", help="A field value, key=value; repeatable.")
-]
-DEFAULT_URL = "http://127.0.0.1:8000"
-
-
-def _client(url: str, token: str | None) -> VtmClient:
-    return VtmClient(url, token)
-
-
-_fail = fail
-
 
 def _api(call: Any) -> Any:
     return api_call(call)
-
-
-def parse_sets(values: list[str]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for item in values:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise _fail(f"--set wants key=value, got {item!r}", 2)
-        fields[name.strip()] = value
-    return fields
 
 
 @app.command()
@@ -134,7 +108,7 @@ def serve(
 ) -> None:
     """Run the VTM server: the REST API, the web UI and the runs."""
     from vtm.api.server import serve as serve_app
-    from vtm.integrations.services import check_settings
+    from vtm.integrations.side_servers import check_settings
     from vtm.settings import Settings
 
     overrides: dict[str, Any] = {"host": host, "port": port}
@@ -151,7 +125,7 @@ def serve(
         settings.require_safe_binding()
         check_settings(settings)
     except ValueError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     console.print(
         f"VTM {__version__}: catalog {settings.catalog}, data in {settings.home}, "
         f"http://{settings.host}:{settings.port}"
@@ -176,9 +150,9 @@ def run(
     With --follow, `vtm run` exits with the run's outcome: 0 completed, the trainer's exit code
     when it failed, 130 when a person stopped it; Ctrl-C stops following (exit 75), not the run.
     """
-    client = _client(url, token)
     fields = parse_sets(set_)
-    _start(client, task, fields, follow_)
+    with client(url, token) as vtm:
+        _start(vtm, task, fields, follow_)
 
 
 @app.command()
@@ -197,31 +171,31 @@ def rerun(
     The new run has the old run's field values, each --set replacing one; --follow behaves as
     with `vtm run`.
     """
-    client = _client(url, token)
     changes = parse_sets(set_)
-    rid = resolve_run_id(client, run_id)
-    old = _api(lambda: client.run(rid))
-    # A field without a value (None) takes its default anyway; leaving it out also keeps a
-    # field the catalog has dropped since from failing the new run.
-    fields = {k: v for k, v in old["fields"].items() if v is not None}
-    fields.update(changes)
-    note = f" from {old['id']}"
-    if changes:
-        note += " with " + ", ".join(f"{k}={v}" for k, v in changes.items())
-    _start(client, old["taskId"], fields, follow_, note)
+    with client(url, token) as vtm:
+        rid = resolve_run_id(vtm, run_id)
+        old = _api(lambda: vtm.get_run(rid))
+        # A field without a value (None) takes its default anyway; leaving it out also keeps
+        # a field the catalog has dropped since from failing the new run.
+        fields = {k: v for k, v in old["fields"].items() if v is not None}
+        fields.update(changes)
+        note = f" from {old['id']}"
+        if changes:
+            note += " with " + ", ".join(f"{k}={v}" for k, v in changes.items())
+        _start(vtm, old["taskId"], fields, follow_, note)
 
 
 def _start(
-    client: VtmClient, task: str, fields: dict[str, Any], follow_: bool, note: str = ""
+    vtm: VtmClient, task: str, fields: dict[str, Any], follow_: bool, note: str = ""
 ) -> None:
     """Start the run; with ``follow_``, watch it and exit with its outcome."""
     record: dict[str, Any] | None = None
     try:
-        record = _api(lambda: client.start(task, fields))
+        record = _api(lambda: vtm.start_run(task, fields))
         console.print(f"started run [bold]{record['id']}[/] ({record['status']}){escape(note)}")
         if not follow_:
             return
-        final = _api(lambda: follow(client, record["id"], console))
+        final = _api(lambda: follow(vtm, record["id"], console))
     except KeyboardInterrupt:
         if record is None:
             raise  # nothing was started, or we cannot know: Click says "Aborted!"
@@ -258,16 +232,17 @@ def list_runs(
     token: TokenOpt = None,
 ) -> None:
     """List runs, newest first, with each task's primary metric."""
-    client = _client(url, token)
-    page = _api(lambda: client.runs(status=status, task_id=task, limit=limit))
-    console.print(runs_table(page["runs"], _primary_metrics(client), console.width))
+    with client(url, token) as vtm:
+        page = _api(lambda: vtm.list_runs(status=status, task_id=task, limit=limit))
+        metrics = _primary_metrics(vtm)
+    console.print(runs_table(page["runs"], metrics, console.width))
 
 
-def _primary_metrics(client: VtmClient) -> dict[str, str]:
+def _primary_metrics(vtm: VtmClient) -> dict[str, str]:
     """Task id → its primary metric's name, from the server's catalog."""
     try:
-        tasks = client.catalog()["tasks"]
-    except (ApiError, Unreachable):
+        tasks = vtm.catalog()["tasks"]
+    except VtmClientError:
         return {}
     return {t["id"]: t["primaryMetric"]["name"] for t in tasks if t.get("primaryMetric")}
 
@@ -279,9 +254,9 @@ def show(
     token: TokenOpt = None,
 ) -> None:
     """Show everything about one run."""
-    client = _client(url, token)
-    rid = resolve_run_id(client, run_id)
-    r = _api(lambda: client.run(rid))
+    with client(url, token) as vtm:
+        rid = resolve_run_id(vtm, run_id)
+        r = _api(lambda: vtm.get_run(rid))
     table = Table(show_header=False, box=None)
     for key in (
         "id",
@@ -317,20 +292,20 @@ def logs(
     token: TokenOpt = None,
 ) -> None:
     """Print a run's whole output; with --follow, until the run ends."""
-    client = _client(url, token)
-    rid = resolve_run_id(client, run_id)
-    offset = 0
-    while True:
-        page = _api(lambda at=offset: client.logs(rid, at))
-        if page["text"]:
-            console.file.write(page["text"])
-            console.file.flush()
-        offset = page["nextOffset"]
-        if page["nextOffset"] < page["size"]:
-            continue
-        if not follow_ or page["complete"]:
-            return
-        time.sleep(0.2)  # poll interval of the follow mode, not synchronisation
+    with client(url, token) as vtm:
+        rid = resolve_run_id(vtm, run_id)
+        offset = 0
+        while True:
+            page = _api(lambda at=offset: vtm.logs(rid, at))
+            if page["text"]:
+                console.file.write(page["text"])
+                console.file.flush()
+            offset = page["nextOffset"]
+            if page["nextOffset"] < page["size"]:
+                continue
+            if not follow_ or page["complete"]:
+                return
+            time.sleep(0.2)  # poll interval of the follow mode, not synchronisation
 
 
 @app.command()
@@ -340,9 +315,9 @@ def stop(
     token: TokenOpt = None,
 ) -> None:
     """Stop a run: SIGTERM, then SIGKILL after the grace period."""
-    client = _client(url, token)
-    rid = resolve_run_id(client, run_id)
-    r = _api(lambda: client.stop(rid))
+    with client(url, token) as vtm:
+        rid = resolve_run_id(vtm, run_id)
+        r = _api(lambda: vtm.stop_run(rid))
     state = r["status"] if r["status"] in TERMINAL else "stopping"
     console.print(f"run {r['id']}: {state}")
 

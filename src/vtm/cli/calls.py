@@ -9,8 +9,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-
-from vtm.cli.client import ApiError, Unreachable
+from vtm_client import ApiError, Unreachable, VtmClient
 
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -39,4 +38,15 @@ def api_call(call: Callable[[], T], flags: Mapping[str, str] | None = None) -> T
             raise typer.Exit(2) from exc
         raise fail(exc.message, 2) from exc
     except Unreachable as exc:
-        raise fail(str(exc)) from exc
+        raise fail(unreachable_message(exc)) from exc
+
+
+def unreachable_message(exc: Unreachable) -> str:
+    if exc.path == "/api/events":  # it answered, then stayed away past the reconnect window
+        return f"lost the VTM server at {exc.url}: {exc.reason}"
+    return f"no VTM server at {exc.url} ({exc.reason}); start one with `vtm serve`"
+
+
+def client(url: str, token: str | None, timeout: float = 30.0) -> VtmClient:
+    """The commands' client: no retries, a command says at once that no server answers."""
+    return VtmClient(url, token, timeout=timeout, retry_seconds=0)

@@ -18,8 +18,8 @@ from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
+from vtm_client import VtmClient
 
-from vtm.cli.client import VtmClient
 from vtm.cli.runs_table import cut_metric
 
 TERMINAL = ("completed", "failed", "stopped")
@@ -185,12 +185,12 @@ class Follower:
             yield progress_line(self.run, options.max_width, self.elapsed(), self.status)
 
 
-def follow(client: VtmClient, run_id: str, console: Console) -> dict[str, Any]:
+def follow(vtm: VtmClient, run_id: str, console: Console) -> dict[str, Any]:
     """Show the run live until it ends; returns its final record."""
     follower = Follower(console)
     try:
         with Live(follower, console=console, refresh_per_second=4, transient=False):
-            return _watch(client, run_id, follower)
+            return _watch(vtm, run_id, follower)
     finally:
         if not console.is_interactive:
             # Live leaves the last frame without an end of line where it cannot move the
@@ -198,22 +198,26 @@ def follow(client: VtmClient, run_id: str, console: Console) -> dict[str, Any]:
             console.line()
 
 
-def _watch(client: VtmClient, run_id: str, follower: Follower) -> dict[str, Any]:
-    run = client.run(run_id)
+def _watch(vtm: VtmClient, run_id: str, follower: Follower) -> dict[str, Any]:
+    run = vtm.get_run(run_id)
     follower.show(run)
     if run["status"] in TERMINAL:
         return run
-    for event in client.events(run_id=run_id):
-        if event.type in ("run.updated", "run.finished", "run.created"):
-            run = event.json()
-        elif event.type in ("resync", "hello"):
-            run = client.run(run_id)  # we may have missed events: take the current state
-        elif event.type == "disconnected":
-            follower.show(run, status="reconnecting…")
-            continue
-        else:
-            continue
-        follower.show(run)
-        if run["status"] in TERMINAL:
-            break
+    events = vtm.events(run_id=run_id)
+    try:
+        for event in events:
+            if event.type in ("run.updated", "run.finished", "run.created"):
+                run = event.json()
+            elif event.type in ("resync", "hello"):
+                run = vtm.get_run(run_id)  # we may have missed events: take the current state
+            elif event.type == "disconnected":
+                follower.show(run, status="reconnecting…")
+                continue
+            else:
+                continue
+            follower.show(run)
+            if run["status"] in TERMINAL:
+                break
+    finally:
+        events.close()  # the stream's connection, now rather than when collected
     return run

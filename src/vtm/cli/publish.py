@@ -6,14 +6,15 @@ model: a decision, not a failure), 2 the server refused or failed, 1 no server a
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from vtm_client import ApiError, FieldError, Goal, VtmClient
 
-from vtm.cli.calls import api_call, fail
-from vtm.cli.client import ApiError, VtmClient
+from vtm.cli.calls import api_call, client, fail
+from vtm.cli.options import DEFAULT_URL, TokenOpt, UrlOpt
 from vtm.cli.runids import resolve_run_id
 
 console = Console()
@@ -53,13 +54,8 @@ def publish(
             "--run", help="Publish this completed run (an id or its start), not the best."
         ),
     ] = None,
-    url: Annotated[
-        str, typer.Option("--url", envvar="VTM_URL", help="The VTM server.")
-    ] = "http://127.0.0.1:8000",
-    token: Annotated[
-        str | None,
-        typer.Option("--token", envvar="VTM_TOKEN", help="API token, if the server wants one."),
-    ] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
 ) -> None:
     """Publish TASK's best model to the MLflow and FTP registries.
 
@@ -71,21 +67,28 @@ def publish(
     if goal is not None and goal not in ("max", "min"):
         err.print(f"[red]error:[/] --goal: {goal!r} is not max or min")
         raise typer.Exit(2)
-    body: dict[str, Any] = {"task": task, "alias": alias}
-    client = VtmClient(url, token)
-    try:
-        run_id = resolve_run_id(client, run) if run else None
-        given = (("metric", metric), ("goal", goal), ("since", since), ("runId", run_id))
-        body.update({k: v for k, v in given if v})
-        result = api_call(lambda: _publish(client, body, metric), flags=FLAGS)
-    finally:
-        client.close()
+    with client(url, token) as vtm:
+        run_id = resolve_run_id(vtm, run) if run else None
+        result = api_call(
+            lambda: _publish(vtm, task, metric, cast(Goal | None, goal), since, alias, run_id),
+            flags=FLAGS,
+        )
     show(result)
 
 
-def _publish(client: VtmClient, body: dict[str, Any], metric: str | None) -> dict[str, Any]:
+def _publish(
+    vtm: VtmClient,
+    task: str,
+    metric: str | None,
+    goal: Goal | None,
+    since: str | None,
+    alias: str,
+    run_id: str | None,
+) -> dict[str, Any]:
     try:
-        return client.publish(body)
+        return vtm.publish(
+            task, run_id=run_id, metric=metric or None, goal=goal, since=since or None, alias=alias
+        )
     except ApiError as exc:
         if exc.code == "not_published":
             raise fail(exc.message, NOT_PUBLISHED) from exc
@@ -93,7 +96,8 @@ def _publish(client: VtmClient, body: dict[str, Any], metric: str | None) -> dic
         # cannot tell one: say so in this command's words rather than the API's.
         if metric and [f["field"] for f in exc.fields] == ["goal"]:
             hint = f"is {metric!r} better high or low? give --goal max|min"
-            raise ApiError(exc.status, hint, [{"field": "goal", "message": hint}]) from exc
+            fields = [FieldError(field="goal", message=hint)]
+            raise ApiError(exc.status, exc.code, hint, fields) from exc
         raise
 
 

@@ -4,25 +4,32 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
+from vtm_client import ReportFormat
 
-from vtm.cli.calls import api_call
-from vtm.cli.client import VtmClient
+from vtm.cli.calls import api_call, client
+from vtm.cli.options import DEFAULT_URL, TokenOpt, UrlOpt
 
-FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
+FORMATS: dict[str, ReportFormat] = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+    ".json": "json",
+}
 
 err = Console(stderr=True)
 
 
-def _format(out: Path | None, given: str | None) -> str:
+def _format(out: Path | None, given: str | None) -> ReportFormat:
     if given is not None:
         if given not in ("html", "md", "json"):
             err.print(f"[red]error:[/] --format: {given!r} is not one of html, md, json")
             raise typer.Exit(2)
-        return given
+        return cast(ReportFormat, given)
     if out is None:
         return "md"
     fmt = FORMATS.get(out.suffix.lower())
@@ -47,13 +54,8 @@ def report(
     format_: Annotated[
         str | None, typer.Option("--format", help="html, md or json; overrides --out's suffix.")
     ] = None,
-    url: Annotated[
-        str, typer.Option("--url", envvar="VTM_URL", help="The VTM server.")
-    ] = "http://127.0.0.1:8000",
-    token: Annotated[
-        str | None,
-        typer.Option("--token", envvar="VTM_TOKEN", help="API token, if the server wants one."),
-    ] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
 ) -> None:
     """Write the quality report: success, failures, MTTR, durations.
 
@@ -61,13 +63,11 @@ def report(
     MTTR, duration percentiles, the primary metric, manual interventions and streaks.
     """
     fmt = _format(out, format_)
-    client = VtmClient(url, token, timeout=120.0)
-    try:
+    with client(url, token, timeout=120.0) as vtm:
         body = api_call(
-            lambda: client.report(fmt, since, task), flags={"since": "--since", "task": "--task"}
+            lambda: vtm.report_text(fmt, since=since, task=task),
+            flags={"since": "--since", "task": "--task"},
         )
-    finally:
-        client.close()
     if out is None:
         sys.stdout.write(body)
         sys.stdout.flush()

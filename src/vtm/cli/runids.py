@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from vtm_client import VtmClient
+
 from vtm.cli.calls import api_call, fail
-from vtm.cli.client import VtmClient
 from vtm.runs.ids import is_run_id
 
 # How many candidates an ambiguous prefix lists.
@@ -20,16 +21,14 @@ SHOWN = 10
 PREFIX = re.compile(r"^[0-9a-f-]+$")
 
 
-def resolve_run_id(client: VtmClient, given: str) -> str:
+def resolve_run_id(vtm: VtmClient, given: str) -> str:
     """The id of the one run ``given`` names; typer.Exit(2) when it names none or several."""
     text = given.strip()
     if is_run_id(text):
         return text  # a whole id: the server says "unknown run" if there is none
     runs: list[dict[str, Any]] = []
     if PREFIX.match(text):
-        page = api_call(
-            lambda: client.runs(status=[], task_id=None, limit=SHOWN + 1, id_prefix=text)
-        )
+        page = api_call(lambda: vtm.list_runs(limit=SHOWN + 1, id_prefix=text))
         runs = page["runs"]
     if len(runs) == 1:
         return str(runs[0]["id"])

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from vtm.publish.ftp import FileEntry, digest_file
+from vtm.publish.ftp import FileEntry
 
 CARD_NAME = "model_card.json"
 CARD_FORMAT = 1
@@ -39,14 +39,6 @@ def model_files(folder: Path) -> list[tuple[str, Path]]:
     """(path inside the folder with ``/`` separators, local path) of every file, sorted."""
     found = [p for p in folder.rglob("*") if p.is_file()]
     return sorted((p.relative_to(folder).as_posix(), p) for p in found)
-
-
-def file_entries(folder: Path) -> list[FileEntry]:
-    entries = []
-    for name, path in model_files(folder):
-        size, sha = digest_file(path)
-        entries.append(FileEntry(name, size, sha))
-    return entries
 
 
 def render_card(facts: CardFacts, files: list[FileEntry]) -> bytes:

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Literal
 
 from vtm.errors import Conflict, FieldError, InvalidRequest, NotFound, UpstreamError
 from vtm.integrations.mlflow import VTM_RUN_TAG, mlflow_errors
-from vtm.integrations.mlflow.linker import experiment_of
 from vtm.states import RunStatus
-from vtm.store import RunData, RunRepository
+from vtm.store import RunData, RunRepository, experiment_of
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

@@ -102,7 +102,7 @@ _ENDED_BY = re.compile(r"(?:^|\()(exited with code|killed by signal) [^()]*\)?$"
 def failure_kind(error: str | None, exit_code: int | None) -> FailureKind:
     """Sort a failure by the reason VTM recorded for it.
 
-    The texts come from the supervisor (`supervisor/shim_watch.describe` and its timeout,
+    The texts come from the supervisor (`supervisor/program_watch.describe` and its timeout,
     led by the cause its output showed: `runs/failure.py`),
     the run monitor (a lost supervisor) and the run service (a launch that failed).
     """

@@ -12,7 +12,14 @@ import itertools
 import secrets
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from vtm.store import RunData
+
+# How a component tells of a change to a run (kind: run.created / run.updated / run.finished):
+# the runtime serialises the record once and hands it to the bus.
+Publisher = Callable[[str, RunData], None]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ The exchange (``api/routes/external.py``), every step safe to repeat:
    the sender goes on from, and whether someone asked to stop the run;
 3. finish: the supervisor's outcome, accepted once every byte has arrived.
 
-This server supervises none of it, so recovery skips these runs (``launch["external"]``).
+This server supervises none of it, so recovery skips these runs (their launch record says
+``external``).
 Every output post, empty or not, is a heartbeat: a run that has not reported for
 ``VTM_EXEC_HEARTBEAT_TIMEOUT_SECONDS`` is failed as lost (its `vtm exec` was killed, or its
 machine or network went). The silence is counted from this server's start at the earliest,
@@ -32,19 +33,16 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from vtm.errors import Conflict, FieldError, InvalidRequest, NotFound
-from vtm.integrations.mlflow.linker import EXPERIMENT_KEY
+from vtm.runs.events import Publisher
 from vtm.runs.ids import is_run_id
 from vtm.runs.indexer import LogIndexer
-from vtm.runs.launch import EXTERNAL_KEY, is_external
 from vtm.runs.origin import link_previous_try
 from vtm.settings import Settings
 from vtm.states import IllegalTransition, RunStatus
-from vtm.store import NewRun, RunData, RunRepository
+from vtm.store import LaunchRecord, NewRun, RunData, RunRepository
 from vtm.store.records import utcnow
 
 log = logging.getLogger(__name__)
-
-Publisher = Callable[[str, RunData], None]
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ class ExternalRuns:
         if not is_run_id(run_id):
             raise NotFound(f"unknown run {run_id!r}")
         run = self.repo.get(run_id)
-        if not is_external(run.launch):
+        if not run.launch.external:
             raise Conflict(f"run {run_id} is supervised by this server, not by `vtm exec`")
         return run
 
@@ -133,7 +131,7 @@ class ExternalRuns:
                 existing = None
             if existing is not None:
                 same = (
-                    is_external(existing.launch)
+                    existing.launch.external
                     and existing.task_id == req.task_id
                     and existing.origin.get("host") == req.host
                 )
@@ -149,7 +147,7 @@ class ExternalRuns:
                 task_id=req.task_id,
                 fields=dict(req.fields),
                 command=list(req.command),
-                launch={EXTERNAL_KEY: True, EXPERIMENT_KEY: req.experiment or req.task_id},
+                launch=LaunchRecord(external=True, mlflow_experiment=req.experiment or req.task_id),
                 origin=link_previous_try(self.repo, req.task_id, origin),
                 status=RunStatus.RUNNING,
                 started_at=now,
@@ -250,7 +248,7 @@ class ExternalRuns:
         now = now or utcnow()
         expired = []
         for candidate in self.repo.unfinished():
-            if not is_external(candidate.launch) or not self._silent(candidate, now):
+            if not candidate.launch.external or not self._silent(candidate, now):
                 continue
             with self._locks.of(candidate.id):
                 run = self.repo.get(candidate.id)  # a report may have come meanwhile

@@ -11,11 +11,11 @@ look at one run, a range is indexed once.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from vtm.protocol import parse_chunk
+from vtm.runs.events import Publisher
 from vtm.store import OutputBatch, RunData, RunRepository
 
 READ_LIMIT = 4 << 20
@@ -28,7 +28,7 @@ class LogIndexer:
         run: RunData,
         path: Path,
         tail_lines: int,
-        publish: Callable[[str, RunData], None] | None = None,
+        publish: Publisher | None = None,
     ) -> None:
         """``publish`` is told ``run.updated`` with the run after each applied read."""
         self.repo = repo

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vtm.errors import Conflict
+from vtm.runs.events import Publisher
 from vtm.runs.failure import explain
 from vtm.runs.indexer import LogIndexer
 from vtm.states import IllegalTransition, RunStatus
@@ -37,7 +38,7 @@ class MonitorContext:
     runs_dir: Path
     interval: float
     tail_lines: int
-    publish: Callable[[str, RunData], None]
+    publish: Publisher
     finished: Callable[[RunData], None]
     shutdown: threading.Event
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vtm.store import RunRepository
+from vtm.store.repository import AIRFLOW_ID_LEN
 
 # What Airflow puts into a BashOperator's environment (airflow.sdk's context_to_airflow_vars).
 AIRFLOW_ENV = {
@@ -49,6 +50,8 @@ def airflow_from_env(environ: Mapping[str, str]) -> dict[str, Any] | None:
             if not value.isdigit():
                 raise ValueError(f"{name} must be a whole number, got {value!r}")
             context[key] = int(value)
+        elif len(value) > AIRFLOW_ID_LEN:
+            raise ValueError(f"{name} is longer than Airflow's {AIRFLOW_ID_LEN} characters")
         else:
             context[key] = value
     return context

@@ -14,9 +14,10 @@ from typing import Any
 
 from vtm.catalog import CatalogHolder, plan_launch, resolve_fields
 from vtm.errors import Conflict, FieldError, InvalidRequest, NotFound
+from vtm.runs.events import Publisher
 from vtm.runs.gpus import GpuPool
 from vtm.runs.ids import is_run_id, new_run_id
-from vtm.runs.launch import is_external, launch_record, trainer_spec
+from vtm.runs.launch import launch_record, launch_spec
 from vtm.runs.monitor import MonitorContext, RunMonitor
 from vtm.runs.origin import link_previous_try
 from vtm.settings import Settings
@@ -26,8 +27,6 @@ from vtm.store.records import utcnow
 from vtm.supervisor import RunDir, spawn_supervisor
 
 log = logging.getLogger(__name__)
-
-Publisher = Callable[[str, RunData], None]
 
 
 class RunService:
@@ -90,7 +89,7 @@ class RunService:
             task_id=task_id,
             fields=dict(resolved),
             command=list(plan.argv),
-            launch=launch_record(loaded, task_id, plan),
+            launch=launch_record(plan),
             origin=link_previous_try(self.repo, task_id, origin),
         )
         # Under the lock: the scheduler (a finishing run's thread) must not see the new row
@@ -111,7 +110,7 @@ class RunService:
         With room to spare, anything still queued waits for GPUs; a run that needs none may
         pass it, as ``schedule`` would let it.
         """
-        if int(run.launch.get("gpus", 0)) or self._shutdown.is_set():
+        if run.launch.gpus or self._shutdown.is_set():
             return False
         if len(self._active) >= self.settings.max_concurrent_runs:
             return False
@@ -157,7 +156,7 @@ class RunService:
             for run in self.repo.queued():
                 if len(self._active) >= self.settings.max_concurrent_runs:
                     return
-                gpus = self.gpus.acquire(int(run.launch.get("gpus", 0)))
+                gpus = self.gpus.acquire(run.launch.gpus)
                 if gpus is None:
                     continue  # a smaller run may still fit
                 self._launch(run, gpus)
@@ -166,7 +165,7 @@ class RunService:
         """Start ``run`` under a supervisor; ``event`` announces it (a run launched the moment
         it was accepted is announced once, as created, after its trainer is on its way)."""
         run_dir = RunDir(self.settings.runs_dir / run.id)
-        spec = trainer_spec(self.settings, run, run_dir, gpus)
+        spec = launch_spec(self.settings, run, run_dir, gpus)
         try:
             (self.settings.tensorboard_dir / run.id).mkdir(parents=True, exist_ok=True)
             popen: subprocess.Popen[bytes] | None = spawn_supervisor(run_dir, spec)
@@ -201,12 +200,13 @@ class RunService:
     def recover(self) -> None:
         """Pick up runs left by an earlier server: watch the running, start the queued.
 
-        Each monitor settles its run by what the run folder says (DESIGN §5): an exit
-        record finishes it, a held lock means it still runs, neither means it was lost.
+        Each monitor settles its run by what the run folder says (ARCHITECTURE.md, "Surviving
+        the server"): an exit record finishes it, a held lock means it still runs, neither
+        means it was lost.
         """
         with self._lock:
             for run in self.repo.unfinished():
-                if is_external(run.launch):
+                if run.launch.external:
                     continue  # `vtm exec` supervises it elsewhere: see runs/external.py
                 if run.status is RunStatus.RUNNING and run.id not in self._active:
                     self.gpus.claim(run.gpus)

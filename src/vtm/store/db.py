@@ -46,10 +46,10 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=16)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest revision (or to ``revision``: tests of a migration)."""
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

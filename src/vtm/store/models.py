@@ -42,14 +42,23 @@ class RunRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     fields: Mapped[dict[str, Any]]
     command: Mapped[list[Any]]
-    # How to launch it (cwd, env, timeout, GPUs wanted): fixed when the run is accepted, so a
-    # queued run starts as it was asked for even if the catalog changes meanwhile.
+    # Its launch record (store/launch.py: cwd, env, timeout, GPUs wanted, MLflow experiment,
+    # external), versioned JSON: fixed when the run is accepted, so a queued run starts as it
+    # was asked for even if the catalog changes meanwhile.
     launch: Mapped[dict[str, Any]]
     progress: Mapped[dict[str, Any]]
     meta: Mapped[dict[str, Any]]
     mlflow_run_id: Mapped[str | None] = mapped_column(String(200))
     # Where the run came from (an Airflow task try, `vtm exec`); {} for a person's run.
     origin: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The origin's Airflow task try, in columns of their own (written with the origin, which
+    # stays what the API shows): a retry's previous try and a DAG run's runs are found through
+    # ix_runs_airflow, however many runs the store holds. NULL for a run Airflow did not start.
+    airflow_dag_id: Mapped[str | None] = mapped_column(String(250))
+    airflow_dag_run_id: Mapped[str | None] = mapped_column(String(250))
+    airflow_task_id: Mapped[str | None] = mapped_column(String(250))
+    airflow_map_index: Mapped[int | None]
+    airflow_try_number: Mapped[int | None]
     log_tail: Mapped[list[Any]]
     exit_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
@@ -73,6 +82,14 @@ class RunRow(Base):
         Index("ix_runs_status_seq", "status", "seq"),
         Index("ix_runs_task_seq", "task_id", "seq"),
         Index("ix_runs_mlflow_settled_at", "mlflow_settled_at"),
+        Index(
+            "ix_runs_airflow",
+            "airflow_dag_id",
+            "airflow_dag_run_id",
+            "airflow_task_id",
+            "airflow_map_index",
+            "airflow_try_number",
+        ),
     )
 
 

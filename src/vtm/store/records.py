@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vtm.states import RunStatus
+from vtm.store.launch import LaunchRecord
 
 
 def utcnow() -> datetime:
@@ -26,7 +27,7 @@ class NewRun:
     task_id: str
     fields: dict[str, Any]
     command: list[str]
-    launch: dict[str, Any]
+    launch: LaunchRecord
     created_at: datetime = field(default_factory=utcnow)
     origin: dict[str, Any] = field(default_factory=dict)
     # A run `vtm exec` supervises is stored running from the start: were it ever queued, the
@@ -43,7 +44,7 @@ class RunData:
     status: RunStatus
     fields: dict[str, Any]
     command: list[str]
-    launch: dict[str, Any]
+    launch: LaunchRecord
     progress: dict[str, Any]
     meta: dict[str, Any]
     mlflow_run_id: str | None

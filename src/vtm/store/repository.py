@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from vtm.errors import Conflict, NotFound
 from vtm.protocol import merge_tail
 from vtm.states import RunStatus, check_transition
+from vtm.store.launch import LaunchRecord
 from vtm.store.models import MetricPointRow, RunRow
 from vtm.store.records import (
     MetricPoint,
@@ -25,6 +27,52 @@ from vtm.store.records import (
 
 # Progress keys that locate a point in training rather than measure it.
 POSITION_KEYS = frozenset({"epoch", "total_epochs"})
+# Airflow's limit on a DAG, DAG run or task id (the API's too); the origin columns' width.
+AIRFLOW_ID_LEN = 250
+
+
+@dataclass(frozen=True)
+class AirflowTry:
+    """The Airflow task try of a run's origin, as its indexed columns hold it."""
+
+    dag_id: str
+    dag_run_id: str
+    task_id: str
+    map_index: int  # -1: not a mapped task
+    try_number: int
+
+    @classmethod
+    def of(cls, airflow: Mapping[str, Any] | None) -> AirflowTry | None:
+        """The try an origin's ``airflow`` part names (``dagId``, ``runId``, ``taskId``,
+        ``mapIndex``, ``tryNumber``); None when it names none the columns can hold."""
+        if not airflow:
+            return None
+        dag_id, dag_run_id, task_id = (airflow.get(k) for k in ("dagId", "runId", "taskId"))
+        map_index = airflow.get("mapIndex")
+        map_index = -1 if map_index is None else map_index
+        try_number = airflow.get("tryNumber")
+        if not (_id(dag_id) and _id(dag_run_id) and _id(task_id)):
+            return None
+        if not (_whole(map_index) and _whole(try_number)):
+            return None
+        return cls(dag_id, dag_run_id, task_id, map_index, try_number)
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "airflow_dag_id": self.dag_id,
+            "airflow_dag_run_id": self.dag_run_id,
+            "airflow_task_id": self.task_id,
+            "airflow_map_index": self.map_index,
+            "airflow_try_number": self.try_number,
+        }
+
+
+def _id(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= AIRFLOW_ID_LEN
+
+
+def _whole(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _to_data(row: RunRow) -> RunData:
@@ -35,7 +83,7 @@ def _to_data(row: RunRow) -> RunData:
         status=RunStatus(row.status),
         fields=dict(row.fields),
         command=list(row.command),
-        launch=dict(row.launch),
+        launch=LaunchRecord.from_json(row.launch),
         progress=dict(row.progress),
         meta=dict(row.meta),
         mlflow_run_id=row.mlflow_run_id,
@@ -75,14 +123,16 @@ class RunRepository:
         return row
 
     def insert(self, new: NewRun) -> RunData:
+        airflow = AirflowTry.of(new.origin.get("airflow"))
         row = RunRow(
             id=new.id,
             task_id=new.task_id,
             status=new.status.value,
             fields=new.fields,
             command=new.command,
-            launch=new.launch,
+            launch=new.launch.to_json(),
             origin=new.origin,
+            **(airflow.columns() if airflow else {}),
             progress={},
             meta={},
             log_tail=[],
@@ -102,36 +152,49 @@ class RunRepository:
             session.flush()
             return _to_data(row)
 
-    def previous_try(
-        self, task_id: str, airflow: Mapping[str, Any], scan: int = 200
-    ) -> RunData | None:
-        """The run of the latest earlier try of the same Airflow task instance, if any.
-
-        Looked for among the task's newest ``scan`` runs: a retry follows its try closely.
-        """
-        key = ("dagId", "runId", "taskId", "mapIndex")
+    def previous_try(self, task_id: str, airflow: Mapping[str, Any]) -> RunData | None:
+        """The run of ``task_id`` that the latest earlier try of the same Airflow task
+        instance (DAG, DAG run, task, map index) started, if any: an indexed query, however
+        many runs came since."""
+        this = AirflowTry.of(airflow)
+        if this is None:
+            return None
         query = (
-            select(RunRow).where(RunRow.task_id == task_id).order_by(RunRow.seq.desc()).limit(scan)
+            select(RunRow)
+            .where(
+                RunRow.airflow_dag_id == this.dag_id,
+                RunRow.airflow_dag_run_id == this.dag_run_id,
+                RunRow.airflow_task_id == this.task_id,
+                RunRow.airflow_map_index == this.map_index,
+                RunRow.airflow_try_number < this.try_number,
+                RunRow.task_id == task_id,
+            )
+            .order_by(RunRow.seq.desc())
+            .limit(1)
         )
         with self._sessions() as session:
-            for row in session.scalars(query):
-                theirs = (row.origin or {}).get("airflow") or {}
-                if all(theirs.get(k) == airflow.get(k) for k in key) and int(
-                    theirs.get("tryNumber", 0)
-                ) < int(airflow.get("tryNumber", 0)):
-                    return _to_data(row)
-        return None
+            row = session.scalars(query).one_or_none()
+            return _to_data(row) if row is not None else None
 
-    def airflow_runs(self, dag_id: str, scan: int = 500) -> dict[tuple[str, str], RunData]:
-        """The newest runs started by DAG ``dag_id``, keyed by (DAG run id, task id); the
-        latest try wins. Looked for among the ``scan`` newest runs."""
+    def airflow_runs(
+        self, dag_id: str, dag_run_ids: Collection[str]
+    ) -> dict[tuple[str, str], RunData]:
+        """The runs DAG ``dag_id`` started in the DAG runs ``dag_run_ids``, keyed by (DAG run
+        id, task id); of several (a task's tries, a mapped task's instances) the newest wins."""
         found: dict[tuple[str, str], RunData] = {}
-        query = select(RunRow).order_by(RunRow.seq.desc()).limit(scan)
+        wanted = sorted(set(dag_run_ids))
         with self._sessions() as session:
-            for row in session.scalars(query):
-                airflow = (row.origin or {}).get("airflow") or {}
-                if airflow.get("dagId") == dag_id:
-                    key = (str(airflow.get("runId")), str(airflow.get("taskId")))
+            for at in range(0, len(wanted), 500):
+                query = (
+                    select(RunRow)
+                    .where(
+                        RunRow.airflow_dag_id == dag_id,
+                        RunRow.airflow_dag_run_id.in_(wanted[at : at + 500]),
+                    )
+                    .order_by(RunRow.seq.desc())
+                )
+                for row in session.scalars(query):
+                    key = (str(row.airflow_dag_run_id), str(row.airflow_task_id))
                     found.setdefault(key, _to_data(row))
         return found
 

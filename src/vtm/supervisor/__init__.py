@@ -1,6 +1,6 @@
-"""The detached per-run supervisor (DESIGN §5): the server's API to it.
+"""The detached per-run supervisor: the server's API to it.
 
-``shim.py`` is the supervisor program itself; it imports none of this.
+``program.py`` is the supervisor program itself; it imports none of this.
 """
 
 from vtm.supervisor.control import (
@@ -15,10 +15,10 @@ from vtm.supervisor.control import (
     spawn_supervisor,
 )
 from vtm.supervisor.rundir import LaunchSpec, RunDir
-from vtm.supervisor.spare import SHIM_PATH, start_spare, stop_spare
+from vtm.supervisor.spare import PROGRAM_PATH, start_spare, stop_spare
 
 __all__ = [
-    "SHIM_PATH",
+    "PROGRAM_PATH",
     "ExitRecord",
     "LaunchSpec",
     "PidRecord",

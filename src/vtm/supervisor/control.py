@@ -1,7 +1,7 @@
 """The server's side of the per-run supervisor: start it, ask after it, stop it, clean up.
 
 Everything here works from the run directory alone, so a restarted server can take over
-runs that an earlier server process started (DESIGN §5).
+runs that an earlier server process started.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def spawn_supervisor(
     if proc is None:
         with open(run_dir.supervisor_log, "ab") as out:
             proc = subprocess.Popen(
-                spare.shim_command(str(run_dir.path.absolute())),
+                spare.program_command(str(run_dir.path.absolute())),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -1,6 +1,6 @@
 """The files of one run's directory, and the launch spec the server writes into it.
 
-The supervisor (``shim.py``) cannot import this module, so it spells the same file names
+The supervisor (``program.py``) cannot import this module, so it spells the same file names
 itself; ``tests/test_supervisor.py`` checks that both agree.
 """
 

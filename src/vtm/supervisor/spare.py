@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-SHIM_PATH = Path(__file__).with_name("shim.py")
+PROGRAM_PATH = Path(__file__).with_name("program.py")
 log = logging.getLogger(__name__)
 
 
@@ -37,8 +37,8 @@ _spare: _Spare | None = None
 _retired: list[subprocess.Popen[bytes]] = []  # let go (stdin closed), not yet reaped
 
 
-def shim_command(*args: str) -> list[str]:
-    return [sys.executable, "-I", "-S", str(SHIM_PATH), *args]
+def program_command(*args: str) -> list[str]:
+    return [sys.executable, "-I", "-S", str(PROGRAM_PATH), *args]
 
 
 def start_spare() -> None:
@@ -51,7 +51,7 @@ def start_spare() -> None:
                 return
             _retire(_spare.proc)
         proc = subprocess.Popen(
-            shim_command("--spare"),
+            program_command("--spare"),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,  # it moves to the run's supervisor.log when handed one
             stderr=subprocess.DEVNULL,

@@ -18,9 +18,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 from airflow.sdk import DAG, BaseOperator
+from vtm_client import VtmClient
 
 from vtm_airflow.operators.vtm import VtmPublishOperator, VtmReportOperator, VtmRunOperator
 
@@ -41,11 +41,8 @@ def load_pipelines(source: str | Path, token: str | None = None) -> dict[str, di
     """The ``pipelines`` mapping of a catalog file, or of the VTM server at URL ``source``."""
     text = str(source)
     if text.startswith(("http://", "https://")):
-        token = token or os.environ.get("VTM_TOKEN")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = httpx.get(f"{text.rstrip('/')}/api/pipelines", headers=headers, timeout=30)
-        response.raise_for_status()
-        return dict(response.json()["pipelines"])
+        with VtmClient(text, token or os.environ.get("VTM_TOKEN"), timeout=30) as vtm:
+            return dict(vtm.pipelines()["pipelines"])
     document = yaml.safe_load(Path(source).read_text(encoding="utf-8")) or {}
     return dict(document.get("pipelines") or {})
 

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/config", tags=["config"])
 
 @router.get("")
 async def get_config(runtime: RuntimeDep) -> ServerConfig:
-    services = runtime.services
+    services = runtime.side_servers
     return ServerConfig(
         version=__version__,
         mlflow_ui_url=services.mlflow_ui_url,

@@ -80,9 +80,11 @@ def get_status(runtime: RuntimeDep) -> MlflowStatusOut:
         # store nobody needed yet is being created now: wait(0) began it.
         why = store.error or ops.CREATING
         return MlflowStatusOut.of(
-            ops.status(runtime.settings, not_ready=why, ui_url=runtime.services.mlflow_ui_url)
+            ops.status(runtime.settings, not_ready=why, ui_url=runtime.side_servers.mlflow_ui_url)
         )
-    return MlflowStatusOut.of(ops.status(runtime.settings, ui_url=runtime.services.mlflow_ui_url))
+    return MlflowStatusOut.of(
+        ops.status(runtime.settings, ui_url=runtime.side_servers.mlflow_ui_url)
+    )
 
 
 @router.get("/experiments", responses=ERRORS)

@@ -81,7 +81,8 @@ def get_pipelines_status(runtime: RuntimeDep, limit: int = 5) -> PipelinesStatus
             runs = client.latest_runs(
                 pid, limit=max(1, min(limit, 25)), publish_steps=publish_steps
             )
-            vtm_runs = runtime.service.repo.airflow_runs(pid) if runs else {}
+            repo = runtime.service.repo
+            vtm_runs = repo.airflow_runs(pid, [r.run_id for r in runs]) if runs else {}
             statuses.append(
                 PipelineStatus(
                     pipeline_id=pid,

@@ -7,13 +7,13 @@ should pay for it before MLflow is actually used.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from vtm.errors import UpstreamError
+from vtm.redaction import redact_urls
 from vtm.settings import Settings
 
 if TYPE_CHECKING:
@@ -22,15 +22,8 @@ if TYPE_CHECKING:
 VTM_RUN_TAG = "vtm.run_id"
 VTM_TASK_TAG = "vtm.task"
 
-_PASSWORD_IN_URL = re.compile(r"(://[^/\s:@]*):[^/\s@]*@")
 _clients: dict[str, MlflowClient] = {}
 _lock = threading.Lock()
-
-
-def redact(text: str) -> str:
-    """``text`` with the password of every URL in it hidden (MLflow quotes the URLs it failed
-    on, and a tracking URI may carry credentials)."""
-    return _PASSWORD_IN_URL.sub(r"\1:***@", text)
 
 
 def tracking_client(settings: Settings) -> MlflowClient:
@@ -61,9 +54,9 @@ def mlflow_errors(action: str) -> Iterator[None]:
         yield
     # ``from None``: the original may quote a URL with its password, and must not be chained.
     except MlflowException as exc:
-        raise UpstreamError(redact(f"MLflow could not {action}: {exc.message}")) from None
+        raise UpstreamError(redact_urls(f"MLflow could not {action}: {exc.message}")) from None
     except OSError as exc:
-        raise UpstreamError(redact(f"MLflow could not {action}: {exc}")) from None
+        raise UpstreamError(redact_urls(f"MLflow could not {action}: {exc}")) from None
 
 
 def ensure_experiment(settings: Settings, name: str) -> str:

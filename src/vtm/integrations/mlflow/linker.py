@@ -12,19 +12,11 @@ from typing import TYPE_CHECKING
 
 from vtm.integrations.mlflow.client import VTM_RUN_TAG, tracking_client
 from vtm.settings import Settings
-from vtm.store import RunData
+from vtm.store import RunData, experiment_of
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
     from mlflow.entities import Run
-
-# Key of a run's launch plan that holds the MLflow experiment it was started for: fixed when
-# the run is created, so a later catalog edit does not change where it is looked for.
-EXPERIMENT_KEY = "mlflowExperiment"
-
-
-def experiment_of(run: RunData) -> str:
-    return str(run.launch.get(EXPERIMENT_KEY) or run.task_id)
 
 
 def quoted(value: str) -> str:

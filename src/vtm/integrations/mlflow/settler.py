@@ -18,12 +18,12 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from vtm.integrations.mlflow.client import VTM_RUN_TAG, tracking_client
 from vtm.integrations.mlflow.linker import tagged_runs
 from vtm.integrations.mlflow.store import StoreInit, store_exists
+from vtm.runs.events import Publisher
 from vtm.settings import Settings
 from vtm.states import RunStatus
 from vtm.store import RunData, RunRepository
@@ -54,7 +54,7 @@ class MlflowSettler:
         self,
         settings: Settings,
         repo: RunRepository,
-        publish: Callable[[str, RunData], None],
+        publish: Publisher,
         store: StoreInit,
     ) -> None:
         self._settings = settings

@@ -1,4 +1,4 @@
-"""A stand-in trainer that declares exactly the DESIGN §2 example's flags."""
+"""A stand-in trainer that declares exactly the example catalog's flags."""
 
 import argparse
 import json

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException, AirflowTaskTimeout
+from vtm_client import AirflowContext, ApiError
 
-from vtm_airflow._client import VtmApiError
 from vtm_airflow.hooks.vtm import VtmHook
 from vtm_airflow.triggers.vtm import VtmRunTrigger
 
@@ -18,18 +18,18 @@ from vtm_airflow.triggers.vtm import VtmRunTrigger
 NOT_PUBLISHED = "not_published"
 
 
-def airflow_context(context: Any) -> dict[str, Any]:
+def airflow_context(context: Any) -> AirflowContext:
     """Where a VTM run comes from, stored with it: VTM links a retry's run to the last try's."""
     ti = context["ti"]
     logical = context.get("logical_date")
-    return {
-        "dagId": ti.dag_id,
-        "runId": ti.run_id,
-        "taskId": ti.task_id,
-        "tryNumber": ti.try_number,
-        "mapIndex": ti.map_index,
-        "logicalDate": logical.isoformat() if logical is not None else None,
-    }
+    return AirflowContext(
+        dagId=ti.dag_id,
+        runId=ti.run_id,
+        taskId=ti.task_id,
+        tryNumber=ti.try_number,
+        mapIndex=ti.map_index,
+        logicalDate=logical.isoformat() if logical is not None else None,
+    )
 
 
 class VtmRunOperator(BaseOperator):
@@ -219,12 +219,12 @@ class VtmPublishOperator(BaseOperator):
                 alias=self.alias,
                 gate=self._gate(),
             )
-        except VtmApiError as exc:
+        except ApiError as exc:
             if exc.code != NOT_PUBLISHED:
                 raise
-            self.log.info("not published: %s", exc.detail)
-            context["ti"].xcom_push(key=NOT_PUBLISHED, value=exc.detail)
-            raise AirflowSkipException(f"not published: {exc.detail}") from None
+            self.log.info("not published: %s", exc.message)
+            context["ti"].xcom_push(key=NOT_PUBLISHED, value=exc.message)
+            raise AirflowSkipException(f"not published: {exc.message}") from None
         finally:
             hook.close()
         self.log.info(

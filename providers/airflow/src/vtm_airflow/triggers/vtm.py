@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+from vtm_client import TERMINAL_STATUSES, AsyncVtmClient, VtmClientError
 
-from vtm_airflow._client import TERMINAL, AsyncVtmClient, Endpoint, VtmApiError
 from vtm_airflow.hooks.vtm import STOP_RETRY_SECONDS
 
 
@@ -49,35 +49,32 @@ class VtmRunTrigger(BaseTrigger):
             },
         )
 
-    async def _endpoint(self, retry_seconds: float) -> Endpoint:
+    async def _client(self, retry_seconds: float) -> AsyncVtmClient:
         from vtm_airflow.hooks.vtm import VtmHook
 
         conn = await VtmHook.aget_connection(self.vtm_conn_id)
-        return VtmHook.endpoint_of(conn, retry_seconds)
+        return VtmHook.endpoint_of(conn, retry_seconds).async_client()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        client = AsyncVtmClient(await self._endpoint(self.retry_seconds))
+        client = await self._client(self.retry_seconds)
         try:
             while True:
-                run = await client.json("GET", f"/api/runs/{self.run_id}")
-                if run["status"] in TERMINAL:
+                run = await client.get_run(self.run_id)
+                if run["status"] in TERMINAL_STATUSES:
                     yield TriggerEvent({"status": "ended", "run": run})
                     return
                 if self.deadline is not None and time.time() >= self.deadline:
-                    run = await client.json("POST", f"/api/runs/{self.run_id}/stop")
+                    run = await client.stop_run(self.run_id)
                     yield TriggerEvent({"status": "timeout", "run": run})
                     return
                 await asyncio.sleep(self.poll_interval)
-        except VtmApiError as exc:
+        except VtmClientError as exc:
             yield TriggerEvent({"status": "error", "runId": self.run_id, "message": str(exc)})
         finally:
             await client.aclose()
 
     async def on_kill(self) -> None:
         """A person cleared or marked the deferred task: stop the training as well."""
-        client = AsyncVtmClient(await self._endpoint(STOP_RETRY_SECONDS))
-        try:
-            await client.json("POST", f"/api/runs/{self.run_id}/stop")
+        async with await self._client(STOP_RETRY_SECONDS) as client:
+            await client.stop_run(self.run_id)
             self.log.info("stopped VTM run %s", self.run_id)
-        finally:
-            await client.aclose()

@@ -13,15 +13,16 @@ from typing import Any
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
+from vtm_client import ApiError, Unreachable
 
 from vtm.catalog import load_catalog, plan_launch, resolve_fields
-from vtm.cli.client import ApiError, Unreachable
-from vtm.cli.exec_remote import RemoteRecorder
 from vtm.errors import CatalogError, InvalidRequest, NotFound
-from vtm.runs.foreground import Foreground, Outcome, StopSignal, output_size
+from vtm.exec.foreground import Foreground, StopSignal
+from vtm.exec.local import LocalRecorder, store_name
+from vtm.exec.recorder import Outcome, output_size
+from vtm.exec.remote import RemoteRecorder
 from vtm.runs.ids import new_run_id
 from vtm.runs.launch import launch_record
-from vtm.runs.local_recorder import LocalRecorder, store_name
 from vtm.runs.origin import airflow_from_env
 from vtm.settings import Settings
 from vtm.states import RunStatus
@@ -89,7 +90,6 @@ def _plan(settings: Settings, task: str, fields: dict[str, str]) -> NewRun:
         raise typer.Exit(2) from None
     except (CatalogError, NotFound, ValueError) as exc:
         raise _usage(str(exc)) from None
-    launch = launch_record(loaded, task, plan)
     origin: dict[str, Any] = {"kind": "exec", "host": socket.gethostname()}
     if airflow is not None:
         origin["airflow"] = airflow
@@ -99,7 +99,7 @@ def _plan(settings: Settings, task: str, fields: dict[str, str]) -> NewRun:
         task_id=task,
         fields=dict(resolved),
         command=list(plan.argv),
-        launch=launch,
+        launch=launch_record(plan),
         origin=origin,
         status=RunStatus.RUNNING,
         started_at=now,

@@ -18,17 +18,17 @@ import psutil
 import pytest
 
 from support import Server, free_port, wait_for
-from vtm.integrations.children import ChildServer, ChildSpec
 from vtm.integrations.mlflow import ensure_experiment, tracking_client
 from vtm.integrations.mlflow.store import init_store
+from vtm.integrations.side_server import SideServer, SideServerSpec
 from vtm.settings import Settings
 
-# --- ChildServer on small real processes -------------------------------------------------------
+# --- SideServer on small real processes -------------------------------------------------------
 
 
-def spec(tmp_path: Path, code: str, port: int | None = None, **kw: Any) -> ChildSpec:
+def spec(tmp_path: Path, code: str, port: int | None = None, **kw: Any) -> SideServerSpec:
     port = port or free_port()
-    return ChildSpec(
+    return SideServerSpec(
         name="toy",
         argv=[sys.executable, "-c", textwrap.dedent(code), str(port)],
         host="127.0.0.1",
@@ -61,17 +61,17 @@ def group_alive(pgid: int) -> list[int]:
 
 
 @pytest.fixture
-def children() -> Iterator[list[ChildServer]]:
-    made: list[ChildServer] = []
+def children() -> Iterator[list[SideServer]]:
+    made: list[SideServer] = []
     yield made
     for child in made:
         child.stop(grace=1)
 
 
 def test_a_child_that_answers_is_ready_and_stop_ends_its_whole_group(
-    tmp_path: Path, children: list[ChildServer]
+    tmp_path: Path, children: list[SideServer]
 ) -> None:
-    child = ChildServer(spec(tmp_path, SERVE))
+    child = SideServer(spec(tmp_path, SERVE))
     children.append(child)
     child.start()
     wait_for(lambda: child.status().state == "ready", "the toy server to answer")
@@ -87,9 +87,9 @@ def test_a_child_that_answers_is_ready_and_stop_ends_its_whole_group(
 
 
 def test_a_child_that_exits_at_once_is_failed_with_its_last_words(
-    tmp_path: Path, children: list[ChildServer]
+    tmp_path: Path, children: list[SideServer]
 ) -> None:
-    child = ChildServer(spec(tmp_path, "import sys; sys.exit('cannot open the store')"))
+    child = SideServer(spec(tmp_path, "import sys; sys.exit('cannot open the store')"))
     children.append(child)
     child.start()
     status = wait_for(
@@ -100,9 +100,9 @@ def test_a_child_that_exits_at_once_is_failed_with_its_last_words(
 
 
 def test_a_child_that_never_answers_is_failed_and_killed(
-    tmp_path: Path, children: list[ChildServer]
+    tmp_path: Path, children: list[SideServer]
 ) -> None:
-    child = ChildServer(spec(tmp_path, "import time; time.sleep(600)", ready_timeout=1.0))
+    child = SideServer(spec(tmp_path, "import time; time.sleep(600)", ready_timeout=1.0))
     children.append(child)
     child.start()
     assert child.pid is not None
@@ -113,9 +113,9 @@ def test_a_child_that_never_answers_is_failed_and_killed(
 
 
 def test_a_child_that_dies_after_answering_is_failed(
-    tmp_path: Path, children: list[ChildServer]
+    tmp_path: Path, children: list[SideServer]
 ) -> None:
-    child = ChildServer(spec(tmp_path, SERVE))
+    child = SideServer(spec(tmp_path, SERVE))
     children.append(child)
     child.start()
     wait_for(lambda: child.status().state == "ready", "the toy server to answer")
@@ -127,13 +127,13 @@ def test_a_child_that_dies_after_answering_is_failed(
 
 
 def test_a_port_in_use_fails_the_child_without_starting_it(
-    tmp_path: Path, children: list[ChildServer]
+    tmp_path: Path, children: list[SideServer]
 ) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        child = ChildServer(spec(tmp_path, SERVE, port=port))
+        child = SideServer(spec(tmp_path, SERVE, port=port))
         children.append(child)
         child.start()
         assert child.pid is None
@@ -142,12 +142,6 @@ def test_a_port_in_use_fails_the_child_without_starting_it(
 
 
 # --- `vtm serve --mlflow-server --tensorboard` --------------------------------------------------
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    # The children do not touch VTM's own database: SQLite alone is enough here.
-    return f"sqlite:///{tmp_path / 'vtm.db'}"
 
 
 def config(srv: Server) -> dict[str, Any]:

@@ -14,12 +14,12 @@ from typing import Annotated
 
 import typer
 
+from vtm.cli.options import SetOpt, TokenOpt, parse_sets
+
 
 def exec_command(
     task: Annotated[str, typer.Argument(help="Task id from the catalog.")],
-    set_: Annotated[
-        list[str], typer.Option("--set", "-s", help="A field value, key=value; repeatable.")
-    ] = [],  # noqa: B006
+    set_: SetOpt = [],  # noqa: B006
     catalog: Annotated[
         Path | None, typer.Option(envvar="VTM_CATALOG", help="The training catalog file.")
     ] = None,
@@ -32,10 +32,7 @@ def exec_command(
             "--url", envvar="VTM_URL", help="Record the run on this VTM server (else locally)."
         ),
     ] = None,
-    token: Annotated[
-        str | None,
-        typer.Option("--token", envvar="VTM_TOKEN", help="API token, if the server wants one."),
-    ] = None,
+    token: TokenOpt = None,
     server_wait: Annotated[
         float,
         typer.Option(
@@ -51,8 +48,7 @@ def exec_command(
     The trainer runs under VTM's supervisor, as the entrypoint of an Airflow BashOperator or a
     Kubernetes pod; `vtm exec` exits with the trainer's exit code.
     """
-    from vtm.cli.app import parse_sets  # here: cli.app imports this module
-    from vtm.cli.exec_run import exec_task  # here: heavier than any other command needs
+    from vtm.exec.run import exec_task  # here: heavier than any other command needs
 
     code = exec_task(task, parse_sets(set_), catalog, home, url, token, server_wait)
     raise typer.Exit(code)

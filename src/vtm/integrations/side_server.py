@@ -1,4 +1,4 @@
-"""A helper server `vtm serve` runs as a child process (MLflow's, TensorBoard), watched.
+"""A side server `vtm serve` runs as a child process (MLflow's, TensorBoard), watched.
 
 Each child runs in its own process group (a session of its own), so stopping it reaches
 every process it forked (MLflow's uvicorn worker) and Ctrl-C on the terminal does not.
@@ -32,7 +32,7 @@ STOP_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
-class ChildSpec:
+class SideServerSpec:
     name: str
     argv: list[str]
     host: str
@@ -49,7 +49,7 @@ class ChildSpec:
 
 
 @dataclass(frozen=True)
-class ChildStatus:
+class SideServerStatus:
     name: str
     url: str
     state: State
@@ -81,8 +81,8 @@ def last_line(path: Path, limit: int = 300) -> str:
     return text[:limit]
 
 
-class ChildServer:
-    def __init__(self, spec: ChildSpec) -> None:
+class SideServer:
+    def __init__(self, spec: SideServerSpec) -> None:
         self.spec = spec
         self._lock = threading.Lock()
         # Held while starting and while deciding to stop: a stop never misses a process that
@@ -98,9 +98,9 @@ class ChildServer:
 
     # -- what the API shows ---------------------------------------------------------------
 
-    def status(self) -> ChildStatus:
+    def status(self) -> SideServerStatus:
         with self._lock:
-            return ChildStatus(
+            return SideServerStatus(
                 self.spec.name, self.spec.url, self._state, self._error, self.spec.log_path
             )
 

@@ -14,10 +14,9 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from vtm.errors import Conflict
-from vtm.runs.foreground import Outcome
+from vtm.exec.recorder import Outcome
+from vtm.redaction import redact_uri
 from vtm.runs.indexer import LogIndexer
 from vtm.runs.origin import link_previous_try
 from vtm.settings import Settings
@@ -30,7 +29,7 @@ STOP_CHECK_SECONDS = 0.5
 
 def store_name(settings: Settings) -> str:
     """The store's URL for messages, its password hidden."""
-    return make_url(settings.effective_database_url).render_as_string(hide_password=True)
+    return redact_uri(settings.effective_database_url)
 
 
 class LocalRecorder:

@@ -13,13 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import httpx
+from vtm_client import ApiError, ExternalRunAccepted, Unreachable, VtmClient, VtmClientError
 
-from vtm.cli.client import ApiError, Unreachable, VtmClient
-from vtm.integrations.mlflow.linker import EXPERIMENT_KEY
-from vtm.runs.foreground import Outcome, output_size
+from vtm.exec.recorder import Outcome, output_size
 from vtm.store import NewRun
 
 CHUNK_BYTES = 1 << 20
@@ -30,6 +27,13 @@ RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.5, 5.0
 def _transient(exc: Exception) -> bool:
     """Worth trying again: no answer, or the server (or a proxy before it) failing."""
     return isinstance(exc, Unreachable) or (isinstance(exc, ApiError) and exc.status >= 500)
+
+
+def _said(exc: VtmClientError) -> str:
+    """What went wrong, for our notes."""
+    if isinstance(exc, Unreachable):
+        return f"no answer from {exc.url} ({exc.reason})"
+    return exc.message if isinstance(exc, ApiError) else str(exc)
 
 
 class RemoteRecorder:
@@ -48,8 +52,8 @@ class RemoteRecorder:
         self.wait_seconds = wait_seconds
         self._note = note
         self._cancelled = cancelled
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=10.0)
+        # Each call is tried once: the loops below retry, saying so, and can be cancelled.
+        self._vtm = VtmClient(self.url, token, timeout=10.0, retry_seconds=0)
         self.run_id = ""
         self.heartbeat = 5.0
         self._output: Path | None = None
@@ -64,45 +68,37 @@ class RemoteRecorder:
     def where(self) -> str:
         return self.url
 
-    def _post(self, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self._http.post(path, **kwargs)
-        except httpx.TransportError as exc:
-            raise Unreachable(f"no answer from {self.url} ({exc})") from exc
-        if response.status_code >= 400:
-            VtmClient._raise_for(response)
-        return response.json()
-
     # -- before the trainer starts --------------------------------------------------------
 
-    def register(self, new: NewRun) -> dict[str, Any]:
+    def register(self, new: NewRun) -> ExternalRunAccepted:
         """Record the run on the server; ApiError when it refuses (nothing may start then),
         Unreachable when it has not answered for ``wait_seconds``."""
-        body: dict[str, Any] = {
-            "id": new.id,
-            "taskId": new.task_id,
-            "fields": new.fields,
-            "command": new.command,
-            "host": new.origin.get("host") or "unknown",
-            "mlflowExperiment": new.launch.get(EXPERIMENT_KEY),
-        }
-        if new.origin.get("airflow"):
-            body["airflow"] = new.origin["airflow"]
         deadline = time.monotonic() + self.wait_seconds
         delay = RETRY_FIRST_SECONDS
         while True:
             try:
-                accepted: dict[str, Any] = self._post("/api/runs/external", json=body)
-            except (Unreachable, ApiError) as exc:
+                # Idempotent by id: a register whose answer was lost is simply sent again.
+                accepted = self._vtm.register_external_run(
+                    new.id,
+                    task_id=new.task_id,
+                    fields=new.fields,
+                    command=new.command,
+                    host=new.origin.get("host") or "unknown",
+                    airflow=new.origin.get("airflow") or None,
+                    mlflow_experiment=new.launch.mlflow_experiment,
+                )
+            except VtmClientError as exc:
                 if not _transient(exc) or self._cancelled():
                     raise
                 if time.monotonic() + delay > deadline:
                     raise Unreachable(
                         f"the VTM server at {self.url} has not answered for "
-                        f"{self.wait_seconds:g} s: {exc}"
+                        f"{self.wait_seconds:g} s: {_said(exc)}",
+                        url=self.url,
+                        reason=_said(exc),
                     ) from exc
                 if delay == RETRY_FIRST_SECONDS:
-                    self._note(f"the VTM server does not answer ({exc}); trying again")
+                    self._note(f"the VTM server does not answer ({_said(exc)}); trying again")
                 time.sleep(delay)  # back-off between attempts
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue
@@ -135,9 +131,9 @@ class RemoteRecorder:
                 continue
             try:
                 self._send(size)
-            except (Unreachable, ApiError) as exc:
+            except VtmClientError as exc:
                 if not _transient(exc):
-                    self._gone = exc.message if isinstance(exc, ApiError) else str(exc)
+                    self._gone = _said(exc)
                     self._note(
                         f"the server takes no more of run {self.run_id}: {self._gone}; "
                         "training goes on, unrecorded"
@@ -146,8 +142,8 @@ class RemoteRecorder:
                 if down_since is None:
                     down_since = time.monotonic()
                     self._note(
-                        f"lost the VTM server ({exc}); training goes on, its output is kept in "
-                        f"{self._output} and sent when the server is back"
+                        f"lost the VTM server ({_said(exc)}); training goes on, its output is "
+                        f"kept in {self._output} and sent when the server is back"
                     )
                 self._pause(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
@@ -174,12 +170,7 @@ class RemoteRecorder:
             with open(self._output, "rb") as fh:
                 fh.seek(self._sent)
                 data = fh.read(min(size - self._sent, CHUNK_BYTES))
-        ack = self._post(
-            f"/api/runs/{self.run_id}/output",
-            params={"offset": self._sent},
-            content=data,
-            headers={"Content-Type": "application/octet-stream"},
-        )
+        ack = self._vtm.append_output(self.run_id, self._sent, data)
         self._sent = int(ack["received"])
         self._stop_requested = bool(ack["stopRequested"])
 
@@ -202,20 +193,20 @@ class RemoteRecorder:
                 return
         if self._gone is not None:
             return
-        body = {
-            "status": outcome.status.value,
-            "exitCode": outcome.returncode,
-            "error": outcome.reason,
-            "size": size,
-        }
         delay = RETRY_FIRST_SECONDS
         while True:
             try:
-                self._post(f"/api/runs/{self.run_id}/finish", json=body)
+                self._vtm.finish_external_run(
+                    self.run_id,
+                    status=outcome.status.value,
+                    exit_code=outcome.returncode,
+                    error=outcome.reason,
+                    size=size,
+                )
                 return
-            except (Unreachable, ApiError) as exc:
+            except VtmClientError as exc:
                 if not _transient(exc) or time.monotonic() + delay > deadline:
-                    self._note(f"could not record how run {self.run_id} ended: {exc}")
+                    self._note(f"could not record how run {self.run_id} ended: {_said(exc)}")
                     return
                 time.sleep(delay)  # back-off between attempts
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
@@ -223,4 +214,4 @@ class RemoteRecorder:
     def close(self) -> None:
         self._gone = self._gone or "closed"
         self._wake.set()
-        self._http.close()
+        self._vtm.close()

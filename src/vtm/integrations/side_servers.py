@@ -15,16 +15,16 @@ import sys
 import threading
 from pathlib import Path
 
-from vtm.integrations.children import ChildServer, ChildSpec, ChildStatus
 from vtm.integrations.mlflow.store import StoreInit
+from vtm.integrations.side_server import SideServer, SideServerSpec, SideServerStatus
 from vtm.settings import Settings
 
-CHILD_HOST = "127.0.0.1"
+SIDE_HOST = "127.0.0.1"
 # Measured: ~8 s to answer with one worker on an idle 2-core machine; allow for a busy one.
 MLFLOW_READY_SECONDS = 120.0
 TENSORBOARD_READY_SECONDS = 60.0
 STORE_INIT_SECONDS = 300.0
-# VTM's own secrets stay out of the children's environment, as they stay out of trainers'.
+# VTM's own secrets stay out of the side servers' environment, as they stay out of trainers'.
 PRIVATE_ENV = ("VTM_TOKEN", "VTM_DATABASE_URL", "VTM_FTP_URL")
 
 
@@ -49,18 +49,18 @@ def _command(name: str, module: str) -> list[str]:
 
 def _free_port() -> int:
     with socket.socket() as s:
-        s.bind((CHILD_HOST, 0))
+        s.bind((SIDE_HOST, 0))
         port: int = s.getsockname()[1]
         return port
 
 
-def _child_env(**extra: str) -> dict[str, str]:
+def _server_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV}
     env.update(extra)
     return env
 
 
-def mlflow_spec(settings: Settings) -> ChildSpec:
+def mlflow_spec(settings: Settings) -> SideServerSpec:
     port = settings.mlflow_port or _free_port()
     argv = [
         *_command("mlflow", "mlflow"),
@@ -70,62 +70,62 @@ def mlflow_spec(settings: Settings) -> ChildSpec:
         "--default-artifact-root",
         settings.mlflow_artifact_root.as_uri(),
         "--host",
-        CHILD_HOST,
+        SIDE_HOST,
         "--port",
         str(port),
         # The defaults (4 workers and a job runner) cost 15 processes and ~1.9 GB.
         "--workers",
         "1",
     ]
-    return ChildSpec(
+    return SideServerSpec(
         name="mlflow",
         argv=argv,
-        host=CHILD_HOST,
+        host=SIDE_HOST,
         port=port,
         log_path=settings.home / "logs" / "mlflow.log",
         probe_path="/health",
         ready_timeout=MLFLOW_READY_SECONDS,
-        env=_child_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"),
+        env=_server_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"),
         # Anything MLflow resolves against its working directory lands in VTM's store.
         cwd=settings.mlflow_dir,
     )
 
 
-def tensorboard_spec(settings: Settings) -> ChildSpec:
+def tensorboard_spec(settings: Settings) -> SideServerSpec:
     port = settings.tensorboard_port or _free_port()
     argv = [
         *_command("tensorboard", "tensorboard.main"),
         "--logdir",
         str(settings.tensorboard_dir),
         "--host",
-        CHILD_HOST,
+        SIDE_HOST,
         "--port",
         str(port),
     ]
-    return ChildSpec(
+    return SideServerSpec(
         name="tensorboard",
         argv=argv,
-        host=CHILD_HOST,
+        host=SIDE_HOST,
         port=port,
         log_path=settings.home / "logs" / "tensorboard.log",
         ready_timeout=TENSORBOARD_READY_SECONDS,
-        env=_child_env(),
+        env=_server_env(),
         cwd=settings.home,
     )
 
 
-class Services:
+class SideServers:
     def __init__(self, settings: Settings, store: StoreInit) -> None:
         check_settings(settings)
         self.settings = settings
         self._store = store
-        self.mlflow = ChildServer(mlflow_spec(settings)) if settings.mlflow_server else None
+        self.mlflow = SideServer(mlflow_spec(settings)) if settings.mlflow_server else None
         self.tensorboard = (
-            ChildServer(tensorboard_spec(settings)) if settings.tensorboard_server else None
+            SideServer(tensorboard_spec(settings)) if settings.tensorboard_server else None
         )
 
     @property
-    def children(self) -> list[ChildServer]:
+    def children(self) -> list[SideServer]:
         return [c for c in (self.mlflow, self.tensorboard) if c is not None]
 
     def start(self) -> None:
@@ -138,7 +138,7 @@ class Services:
                 target=self._start_mlflow, args=(self.mlflow,), name="mlflow-start", daemon=True
             ).start()
 
-    def _start_mlflow(self, child: ChildServer) -> None:
+    def _start_mlflow(self, child: SideServer) -> None:
         if self._store.wait(STORE_INIT_SECONDS):
             self.settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
             child.start()
@@ -154,11 +154,11 @@ class Services:
         for t in threads:
             t.join()
 
-    def statuses(self) -> list[ChildStatus]:
+    def statuses(self) -> list[SideServerStatus]:
         return [c.status() for c in self.children]
 
     @staticmethod
-    def _link(explicit: str | None, child: ChildServer | None) -> str | None:
+    def _link(explicit: str | None, child: SideServer | None) -> str | None:
         if explicit:
             return explicit
         if child is None:

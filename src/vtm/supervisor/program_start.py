@@ -1,8 +1,9 @@
 """The supervisor's start: lock, read the spec, start the trainer, then hand over.
 
-Part of the shim (see ``shim.py``): standard library only, and as little of it as will do,
-since this runs between "start a run" and the trainer's first statement. ``os.fork`` and
-``os.execvpe`` stand in for ``subprocess``, whose imports cost more than all of this.
+Part of the supervisor program (see ``program.py``): standard library only, and as little of
+it as will do, since this runs between "start a run" and the trainer's first statement.
+``os.fork`` and ``os.execvpe`` stand in for ``subprocess``, whose imports cost more than all
+of this.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import sys
 import time
 
 TYPE_CHECKING = False  # mypy takes any TYPE_CHECKING as true; importing typing costs time
-if TYPE_CHECKING or __package__:  # imported as vtm.supervisor.shim_start
-    from . import shim_watch as watch
-else:  # in the supervisor: shim.py put this folder on sys.path, the vtm package is unused
-    import shim_watch as watch
+if TYPE_CHECKING or __package__:  # imported as vtm.supervisor.program_start
+    from . import program_watch as watch
+else:  # in the supervisor: program.py put this folder on sys.path, the vtm package is unused
+    import program_watch as watch
 if TYPE_CHECKING:
     import signal as _signal  # the typed face of the same C functions
     from typing import Any
@@ -134,7 +135,7 @@ def await_run_dir() -> str | None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -I -S shim.py RUN_DIR | --spare", file=sys.stderr)
+        print("usage: python -I -S program.py RUN_DIR | --spare", file=sys.stderr)
         return 2
     run_dir = await_run_dir() if argv[1] == "--spare" else os.path.abspath(argv[1])
     if run_dir is None:

@@ -10,17 +10,16 @@ trainer's group, SIGKILL after the grace period), and ends with the supervisor's
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
+from vtm.exec.recorder import Outcome, Recorder
 from vtm.runs.failure import explain
-from vtm.runs.launch import trainer_spec
+from vtm.runs.launch import launch_spec
 from vtm.settings import Settings
 from vtm.states import RunStatus
 from vtm.store import NewRun
@@ -29,31 +28,6 @@ from vtm.supervisor import RunDir, kill_orphans, read_exit, request_stop, spawn_
 POLL_SECONDS = 0.05
 COPY_LIMIT = 1 << 20
 COPY_ROUNDS = 16
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How the run ended, as the supervisor recorded it (or why nobody could)."""
-
-    status: RunStatus
-    returncode: int | None  # Popen style: negative = killed by that signal
-    reason: str | None
-
-    @property
-    def exit_code(self) -> int:
-        """`vtm exec`'s exit code: 0 only for a completed run, so Airflow retries the rest.
-
-        The trainer's own code when it has one; 128 + N when signal N ended it (the shell's
-        convention); 143 (SIGTERM's) for a stop that the trainer answered with code 0; else 1.
-        """
-        if self.status is RunStatus.COMPLETED:
-            return 0
-        code = self.returncode
-        if code is not None and code > 0:
-            return min(code, 255)
-        if code is not None and code < 0:
-            return 128 + (-code)
-        return 128 + signal.SIGTERM if self.status is RunStatus.STOPPED else 1
 
 
 class StopSignal:
@@ -68,20 +42,6 @@ class StopSignal:
     def install(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self.handler)
-
-
-class Recorder(Protocol):
-    """Where a foreground run is recorded: the local store, or a VTM server."""
-
-    def follow(self, output: Path) -> None:
-        """Record the run's output as ``output`` grows, until ``finish``."""
-
-    def stop_requested(self) -> bool:
-        """Whether someone asked VTM to stop the run (the UI, `vtm stop`)."""
-        ...
-
-    def finish(self, outcome: Outcome, size: int) -> None:
-        """Record the rest of the output (``size`` bytes in all) and the outcome."""
 
 
 class Foreground:
@@ -106,7 +66,7 @@ class Foreground:
         self._stop = stop
 
     def run_trainer(self) -> Outcome:
-        spec = trainer_spec(self.settings, self.run, self.run_dir, [])
+        spec = launch_spec(self.settings, self.run, self.run_dir, [])
         try:
             (self.settings.tensorboard_dir / self.run.id).mkdir(parents=True, exist_ok=True)
             popen = spawn_supervisor(self.run_dir, spec, tied=True)
@@ -198,11 +158,3 @@ class _Tail:
             except FileNotFoundError:
                 return b""
         return self._file.read(COPY_LIMIT)
-
-
-def output_size(path: Path) -> int:
-    """Bytes of output the trainer wrote; what a recorder must have recorded in the end."""
-    try:
-        return os.stat(path).st_size
-    except FileNotFoundError:
-        return 0

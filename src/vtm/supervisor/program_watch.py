@@ -1,9 +1,9 @@
 """The supervisor's life after the trainer starts: wait, stop, kill every rest, report.
 
-Part of the shim (see ``shim.py``): standard library only, and none of it that imports
-``re`` or ``enum`` (``signal``, ``json``, ``subprocess``): ``_signal`` and ``_json`` are their
-C cores. Also the one home of the run directory's file names on the supervisor's side;
-``vtm.supervisor.rundir`` spells the same names for the server.
+Part of the supervisor program (see ``program.py``): standard library only, and none of it
+that imports ``re`` or ``enum`` (``signal``, ``json``, ``subprocess``): ``_signal`` and
+``_json`` are their C cores. Also the one home of the run directory's file names on the
+supervisor's side; ``vtm.supervisor.rundir`` spells the same names for the server.
 """
 
 from __future__ import annotations
@@ -175,4 +175,4 @@ def finish(run_dir: str, returncode: int | None, status: str, reason: str | None
 
 def log(message: str) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    print(f"{stamp} vtm-shim[{os.getpid()}] {message}", file=sys.stderr, flush=True)
+    print(f"{stamp} vtm-supervisor[{os.getpid()}] {message}", file=sys.stderr, flush=True)
