@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed
 CATALOG ?= examples/training_catalog.yaml
 export VTM_HOME ?= $(CURDIR)/.vtm
 
-.PHONY: run test lint format typecheck unit bench services clean web web-test chromium \
-	airflow airflow-env
+.PHONY: run test test-fast lint format typecheck unit bench services clean web web-test \
+	chromium airflow airflow-env
 
 WEB_DEPS := web/node_modules/.package-lock.json
 WEB_BUILD := src/vtm/web/index.html
@@ -137,6 +137,11 @@ typecheck: $(STAMP) $(AIRFLOW_TEST_STAMP)
 # real Airflow from it.
 unit: $(STAMP) $(WEB_BUILD) services chromium $(AIRFLOW_STAMP)
 	$(BIN)/pytest
+
+## test-fast: the inner loop: lint, type checks and the tests that need neither Airflow,
+##            Chromium nor PostgreSQL (docs/development.md says what each marker means)
+test-fast: lint typecheck $(WEB_BUILD)
+	$(BIN)/pytest -m "not airflow and not chromium" -k "not postgresql"
 
 ## test: lint, type-check, the UI's tests, the whole test suite (SQLite and PostgreSQL) and the
 ##       Airflow provider's tests (in .venv-airflow)

@@ -7,16 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from support import Server, copy_mlflow_store, postgres_database, vtm_home_at
+from support import Server, copy_mlflow_store, postgres_database, stop_leftovers, vtm_home_at
 from vtm.settings import Settings
 
 # MLflow would otherwise try to send usage data from every test process and trainer.
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+BOTH_DATABASES = "both_databases"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """VTM's store on SQLite, and on PostgreSQL too where the store is what is tested
+    (``@pytest.mark.both_databases``): the ids ``[sqlite]`` and ``[postgresql]``."""
+    if "database_url" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker(BOTH_DATABASES) is not None
+        kinds = ["sqlite", "postgresql"] if both else ["sqlite"]
+        metafunc.parametrize("database_url", kinds, indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every test that touches the store runs against SQLite and PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'vtm.db'}"
         return
@@ -50,13 +61,50 @@ def mlflow_settings(vtm_home: Path, mlflow_store: Path) -> Settings:
 
 
 @pytest.fixture
-def server(vtm_home: Path, database_url: str) -> Iterator[Server]:
+def fresh_server(vtm_home: Path, database_url: str) -> Iterator[Server]:
+    """A server of the test's own: for tests that kill or restart it, change its settings,
+    or look at every run it holds."""
     srv = Server(vtm_home, database_url).start()
     yield srv
     srv.close()
 
 
+@pytest.fixture
+def server(fresh_server: Server) -> Server:
+    """A fresh server, unless the module says its tests share one (``shared_server``)."""
+    return fresh_server
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("shared-server")
+    for home in vtm_home_at(root / "home"):
+        srv = Server(home, f"sqlite:///{root / 'vtm.db'}").start()
+        try:
+            yield srv
+        finally:
+            srv.close()
+
+
+@pytest.fixture
+def shared_server(module_server: Server) -> Iterator[Server]:
+    """The module's server (SQLite), for tests that only start runs and read their own back.
+    A test that leaves a run queued or running fails, and its runs are stopped, so that
+    nothing leaks into the next test."""
+    yield module_server
+    left = stop_leftovers(module_server)
+    if left:
+        pytest.fail(f"the test left active run(s) behind on the shared server: {left}")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the browser tests last: Playwright's sync API keeps an event loop running in this
-    thread while its session-wide browser lives, and other tests start their own loops."""
+    thread while its session-wide browser lives, and other tests start their own loops. Under
+    pytest-xdist (``--dist loadgroup``) the browser tests, and the Airflow ones, each keep to
+    one worker: one browser, one Airflow at a time."""
     items.sort(key=lambda item: "/e2e/" in str(item.path))
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("chromium"))
+        elif item.get_closest_marker("airflow") is not None:
+            item.add_marker(pytest.mark.xdist_group("airflow"))

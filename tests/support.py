@@ -24,6 +24,7 @@ __all__ = [
     "kill_everything_of",
     "postgres_database",
     "processes_with_env",
+    "stop_leftovers",
     "vtm_home_at",
     "wait_for",
 ]
@@ -68,3 +69,15 @@ def copy_mlflow_store(home: Path) -> Path:
     """``home``/mlflow: a ready embedded MLflow store (created once per session by VTM's
     ``init_store``, copied here in milliseconds)."""
     return _mlflow_store.copy_into(home)
+
+
+def stop_leftovers(server: Server) -> list[str]:
+    """Stop every queued or running run of ``server`` and wait for each to end; their ids.
+    A test sharing a server must not leave one: the next test would find it."""
+    page = server.client.get("/api/runs", params={"status": ["queued", "running"], "limit": 200})
+    left = [str(r["id"]) for r in page.json()["runs"]]
+    for run_id in left:
+        server.client.post(f"/api/runs/{run_id}/stop")
+    for run_id in left:
+        server.wait_status(run_id)
+    return left

@@ -16,6 +16,9 @@ from support import Server
 from vtm.states import RunStatus
 from vtm.store import LaunchRecord, NewRun, RunRepository, create_db_engine
 
+# The origin's columns and the queries on them.
+pytestmark = pytest.mark.both_databases
+
 
 def airflow(try_number: int, task: str = "train", dag_run: str = "scheduled__2026-11-25") -> Any:
     return {

@@ -6,7 +6,12 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from support import Server, processes_with_env, wait_for
+
+# Recovery reads and settles every unfinished run from the store.
+pytestmark = pytest.mark.both_databases
 
 
 def _pids(server: Server, run_id: str) -> dict[str, int]:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from support import Server, processes_with_env, wait_for
+
+
+@pytest.fixture
+def server(shared_server: Server) -> Server:
+    """These tests start runs and read their own back: the module's server. The list's own
+    tests, which look at every run a server holds, are in test_api_list.py."""
+    return shared_server
 
 
 def test_run_completes_with_final_progress_meta_and_log_tail(server: Server) -> None:
@@ -104,26 +113,6 @@ def test_trainer_environment(server: Server) -> None:
     assert done["status"] == "completed"
 
 
-def test_list_pages_and_filters(server: Server) -> None:
-    ids = [server.start_run(epochs=1)["id"] for _ in range(5)]
-    failing = server.start_run(epochs=1, exit_code=1)["id"]
-    for run_id in [*ids, failing]:
-        server.wait_status(run_id)
-
-    first = server.client.get("/api/runs", params={"limit": 4}).json()
-    assert [r["id"] for r in first["runs"]] == [failing, *reversed(ids)][:4]
-    second = server.client.get(
-        "/api/runs", params={"limit": 4, "cursor": first["nextCursor"]}
-    ).json()
-    assert [r["id"] for r in second["runs"]] == list(reversed(ids))[3:]
-    assert second["nextCursor"] is None
-
-    failed = server.client.get("/api/runs", params={"status": "failed"}).json()["runs"]
-    assert [r["id"] for r in failed] == [failing]
-    by_task = server.client.get("/api/runs", params={"taskId": "noisy"}).json()["runs"]
-    assert by_task == []
-
-
 def test_metrics_series(server: Server) -> None:
     run = server.start_run(epochs=3)
     server.wait_status(run["id"])
@@ -149,21 +138,6 @@ def test_logs_are_paged_in_full(server: Server) -> None:
     assert text.encode() == server.full_log(run["id"])
     numbered = [line for line in text.splitlines() if line.startswith("line ")]
     assert numbered == [f"line {i}" for i in range(1, 10001)]
-
-
-def test_date_filters(server: Server) -> None:
-    run = server.start_run(epochs=1)
-    server.wait_status(run["id"])
-    created = run["createdAt"]
-    params = {"createdAfter": created}
-    assert [r["id"] for r in server.client.get("/api/runs", params=params).json()["runs"]] == [
-        run["id"]
-    ]
-    before = server.client.get("/api/runs", params={"createdBefore": created}).json()["runs"]
-    assert before == []
-    bad = server.client.get("/api/runs", params={"createdAfter": "yesterday"})
-    assert bad.status_code == 422
-    assert bad.json()["error"]["fields"][0]["field"] == "createdAfter"
 
 
 def test_web_routes_and_unknown_api_paths(server: Server) -> None:

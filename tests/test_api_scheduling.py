@@ -9,6 +9,9 @@ import pytest
 
 from support import TESTS, Server
 
+# The queue is the store's: scheduling reads it.
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def one_at_a_time(vtm_home: Path, database_url: str):

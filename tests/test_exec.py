@@ -110,6 +110,7 @@ def nothing_left_of(worker: Path, run_id: str) -> None:
 # -- recorded on a server -------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_the_run_is_on_the_server_live_and_in_full(
     server: Server, worker: Path, tmp_path: Path
 ) -> None:
@@ -311,6 +312,7 @@ def test_losing_the_server_mid_run_does_not_stop_training(
         back.client.close()
 
 
+@pytest.mark.both_databases
 def test_a_silent_exec_run_is_failed_as_lost(
     vtm_home: Path, database_url: str, worker: Path, tmp_path: Path
 ) -> None:
@@ -352,6 +354,7 @@ print("STATES " + json.dumps({d: str(bag.dags[d].test().state) for d in sys.argv
 """
 
 
+@pytest.mark.airflow
 @pytest.mark.skipif(not AIRFLOW_PYTHON.exists(), reason="no .venv-airflow (`make test` makes it)")
 def test_a_bash_operator_retries_and_on_kill_on_real_airflow(
     vtm_home: Path, worker: Path, tmp_path: Path
@@ -420,6 +423,7 @@ def post_output(server: Server, run_id: str, offset: int, data: bytes) -> httpx.
     )
 
 
+@pytest.mark.both_databases
 def test_the_exchange_is_safe_to_repeat(server: Server) -> None:
     body = register_body()
     first = server.client.post("/api/runs/external", json=body)
@@ -462,6 +466,7 @@ def test_the_exchange_is_safe_to_repeat(server: Server) -> None:
     assert full_log(server, run_id) == (one + two).decode()
 
 
+@pytest.mark.both_databases
 def test_a_restarted_server_leaves_external_runs_alone(server: Server) -> None:
     body = register_body()
     assert server.client.post("/api/runs/external", json=body).status_code == 201
@@ -492,6 +497,7 @@ def test_bad_registrations_are_refused_naming_the_field(server: Server) -> None:
 # -- recorded in the local store --------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_without_vtm_url_the_run_is_in_the_local_store(worker: Path, database_url: str) -> None:
     env = exec_env(worker, None, VTM_DATABASE_URL=database_url)
     code, out, err = run_exec(env, "scripted", "--set", "epochs=2", "--set", "exit_code=4")

@@ -24,6 +24,9 @@ from vtm.store import (
 from vtm.store.db import MIGRATIONS
 from vtm.store.records import utcnow
 
+# The store itself: the repository, its records and migrations.
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def repo(database_url: str) -> Iterator[RunRepository]:

@@ -20,7 +20,7 @@ from vtm_testkit.server import ServerExited
 from vtm_testkit.waiting import WaitTimeout, wait_for
 
 from airflow_support import AIRFLOW_BIN
-from support import TEST_CATALOG, Server
+from support import TEST_CATALOG, Server, stop_leftovers
 from vtm.integrations.mlflow import tracking_client
 from vtm.settings import Settings
 
@@ -147,6 +147,7 @@ def test_a_copied_mlflow_store_is_the_one_vtm_would_create_in_that_home(tmp_path
 
 
 @pytest.mark.skipif(not (AIRFLOW_BIN / "airflow").exists(), reason="no .venv-airflow")
+@pytest.mark.airflow
 def test_a_new_airflow_home_holds_a_migrated_database_and_nothing_else(tmp_path: Path) -> None:
     first = airflow_home.new_home(tmp_path / "one", AIRFLOW_BIN / "airflow")
     second = airflow_home.new_home(tmp_path / "two", AIRFLOW_BIN / "airflow")
@@ -167,3 +168,18 @@ def test_a_new_airflow_home_holds_a_migrated_database_and_nothing_else(tmp_path:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
     }
+
+
+def test_a_run_left_on_a_shared_server_is_found_and_stopped(
+    module_server: Server, tmp_path: Path
+) -> None:
+    """What the ``shared_server`` fixture does after each test that used it."""
+    gates = tmp_path / "gates"
+    gates.mkdir()
+    done = module_server.start_run(epochs=1)
+    module_server.wait_status(done["id"])
+    left = module_server.start_run(epochs=2, gate_dir=str(gates), pause_at=1)
+    module_server.wait_epoch(left["id"], 1)
+    assert stop_leftovers(module_server) == [left["id"]]
+    assert module_server.run(left["id"])["status"] == "stopped"
+    assert stop_leftovers(module_server) == []

@@ -51,3 +51,10 @@ def gates(tmp_path: Path) -> Path:
     folder = tmp_path / "gates"
     folder.mkdir()
     return folder
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here needs Chromium: `make test-fast` leaves them out by this marker."""
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.chromium)

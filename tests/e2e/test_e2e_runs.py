@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from e2e_support import (
     assert_same_document,
     expect_progress,
@@ -77,6 +78,7 @@ def test_stopping_a_running_run_after_confirmation(page: Page, server: Server, g
     expect(page.get_by_test_id("run-status").first).to_have_attribute("data-status", "stopped")
 
 
+@pytest.mark.both_databases
 def test_the_page_recovers_when_the_server_is_killed_and_restarted(
     page: Page, server: Server, gates: Path, vtm_home: Path, database_url: str
 ) -> None:
