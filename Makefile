@@ -17,12 +17,14 @@ WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/packag
 # VTM's API client (clients/python, httpx only) first: VTM lists it as a dependency, which pip
 # then finds installed instead of looking for it on PyPI.
 CLIENT := clients/python
+# What trainers import to report their progress (clients/reporting, no dependencies), likewise.
+REPORTING := clients/reporting
 
 # VTM, and the test kit the tests and benchmarks share (testkit/: httpx and psutil only).
-$(STAMP): pyproject.toml testkit/pyproject.toml $(CLIENT)/pyproject.toml
+$(STAMP): pyproject.toml testkit/pyproject.toml $(CLIENT)/pyproject.toml $(REPORTING)/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e $(CLIENT)
+	$(BIN)/pip install --quiet -e $(CLIENT) -e $(REPORTING)
 	$(BIN)/pip install --quiet -e '.[examples,dev]' -e testkit
 	@touch $(STAMP)
 
@@ -59,6 +61,20 @@ $(AIRFLOW_STAMP): providers/airflow/pyproject.toml $(CLIENT)/pyproject.toml
 
 ## airflow-env: Airflow and the vtm-airflow provider in .venv-airflow
 airflow-env: $(AIRFLOW_STAMP)
+
+# The framework trainers the tests run (tests/frameworks/: Lightning, Hugging Face, Hydra,
+# torchrun…) in an environment of their own, as a team's trainers would be; with vtm-reporting.
+TRAINERS_VENV := .venv-trainers
+TRAINERS_STAMP := $(TRAINERS_VENV)/.installed
+$(TRAINERS_STAMP): tests/frameworks/requirements.txt $(REPORTING)/pyproject.toml
+	@test -x $(TRAINERS_VENV)/bin/python || $(PYTHON) -m venv $(TRAINERS_VENV)
+	$(TRAINERS_VENV)/bin/pip install --quiet --upgrade pip
+	$(TRAINERS_VENV)/bin/pip install --quiet -r tests/frameworks/requirements.txt -e $(REPORTING)
+	@touch $(TRAINERS_STAMP)
+
+.PHONY: trainers-env
+## trainers-env: the framework trainers' environment, .venv-trainers
+trainers-env: $(TRAINERS_STAMP)
 
 # The provider's tests also need pytest, mypy and the test kit in that environment.
 AIRFLOW_TEST_STAMP := $(AIRFLOW_VENV)/.test-installed
@@ -117,12 +133,12 @@ services:
 		pg_isready -h 127.0.0.1 -p 5432; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples providers/airflow testkit $(CLIENT)
-	$(BIN)/ruff format --check src tests bench examples providers/airflow testkit $(CLIENT)
+	$(BIN)/ruff check src tests bench examples providers/airflow testkit $(CLIENT) $(REPORTING)
+	$(BIN)/ruff format --check src tests bench examples providers/airflow testkit $(CLIENT) $(REPORTING)
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench examples providers/airflow testkit $(CLIENT)
-	$(BIN)/ruff check --fix src tests bench examples providers/airflow testkit $(CLIENT)
+	$(BIN)/ruff format src tests bench examples providers/airflow testkit $(CLIENT) $(REPORTING)
+	$(BIN)/ruff check --fix src tests bench examples providers/airflow testkit $(CLIENT) $(REPORTING)
 
 typecheck: $(STAMP) $(AIRFLOW_TEST_STAMP)
 	$(BIN)/mypy
@@ -132,16 +148,18 @@ typecheck: $(STAMP) $(AIRFLOW_TEST_STAMP)
 	cd testkit && ../$(BIN)/mypy
 	@# The API client, for the oldest Python it supports (its config: clients/python).
 	cd $(CLIENT) && ../../$(BIN)/mypy
+	@# The reporting package, without the frameworks its callbacks subclass (its config).
+	cd $(REPORTING) && ../../$(BIN)/mypy
 
 # The Airflow environment too: tests/test_exec.py and tests/test_airflow_standalone.py run
 # real Airflow from it.
-unit: $(STAMP) $(WEB_BUILD) services chromium $(AIRFLOW_STAMP)
+unit: $(STAMP) $(WEB_BUILD) services chromium $(AIRFLOW_STAMP) $(TRAINERS_STAMP)
 	$(BIN)/pytest
 
 ## test-fast: the inner loop: lint, type checks and the tests that need neither Airflow,
-##            Chromium nor PostgreSQL (docs/development.md says what each marker means)
+##            Chromium, PostgreSQL nor the framework trainers (docs/development.md: markers)
 test-fast: lint typecheck $(WEB_BUILD)
-	$(BIN)/pytest -m "not airflow and not chromium" -k "not postgresql"
+	$(BIN)/pytest -m "not airflow and not chromium and not frameworks" -k "not postgresql"
 
 ## test: lint, type-check, the UI's tests, the whole test suite (SQLite and PostgreSQL) and the
 ##       Airflow provider's tests (in .venv-airflow)
@@ -152,4 +170,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW_VENV) .airflow .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) $(TRAINERS_VENV) .airflow .mypy_cache .ruff_cache .pytest_cache

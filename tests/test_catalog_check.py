@@ -150,3 +150,78 @@ def test_runner_problems_are_reported_not_raised(tmp_path: Path) -> None:
     problems = check_catalog(loaded)
     assert [p.task_id for p in problems] == ["one", "two"]
     assert "trainer script 'train.py' not found" in problems[0].message
+
+
+STYLES = """\
+version: 1
+baseTaskTypes:
+  b:
+    fields:
+      plain: {type: bool, default: false}
+      amp: {type: bool, default: true, boolStyle: negatable}
+      pin: {type: bool, default: true, boolStyle: value}
+tasks:
+  styled:
+    baseTaskType: b
+    runner: {%s}
+"""
+
+# A subcommand (LightningCLI's "fit") whose options are the bools in each style.
+SUBCOMMAND = """\
+import argparse
+p = argparse.ArgumentParser()
+fit = p.add_subparsers(dest="cmd").add_parser("fit")
+fit.add_argument("--plain", action="store_true")
+fit.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True)
+fit.add_argument("--pin", type=lambda v: v == "true", default=True, metavar="{true,false}")
+p.parse_args()
+"""
+
+
+def styled(tmp_path: Path, runner: str, trainer: str = SUBCOMMAND) -> list[CheckProblem]:
+    package = tmp_path / "pkg"
+    package.mkdir(exist_ok=True)
+    (package / "__init__.py").write_text("")
+    (package / "cli.py").write_text(trainer)
+    (tmp_path / "cli.py").write_text(trainer)
+    path = tmp_path / "training_catalog.yaml"
+    path.write_text(STYLES % runner)
+    return check_catalog(load_catalog(path))
+
+
+def test_a_subcommand_s_help_is_asked_through_the_runner_s_args(tmp_path: Path) -> None:
+    assert styled(tmp_path, "target: cli.py, args: [fit]") == []
+    # Without the subcommand, the top-level help declares none of them.
+    problems = styled(tmp_path, "target: cli.py")
+    assert [p.message.split(":")[0] for p in problems] == [
+        "field 'plain'",
+        "field 'amp'",
+        "field 'pin'",
+    ]
+
+
+def test_a_module_is_asked_with_dash_m(tmp_path: Path) -> None:
+    assert styled(tmp_path, "module: pkg.cli, args: [fit]") == []
+    problems = styled(tmp_path, "module: pkg.nothing, args: [fit]")
+    assert problems[0].message.startswith("-m pkg.nothing --help exited with status 1\n")
+    assert "No module named pkg.nothing" in problems[0].message
+
+
+def test_each_bool_style_is_checked_against_what_the_help_declares(tmp_path: Path) -> None:
+    mismatched = (
+        SUBCOMMAND.replace('"--plain", action="store_true"', '"--plain", metavar="X"')
+        .replace("action=argparse.BooleanOptionalAction", 'action="store_true"')
+        .replace(
+            'type=lambda v: v == "true", default=True, metavar="{true,false}"',
+            'action="store_true"',
+        )
+    )
+    messages = [p.message for p in styled(tmp_path, "target: cli.py, args: [fit]", mismatched)]
+    assert messages == [
+        "field 'plain': cli.py's --plain takes a value, but boolStyle flag passes a bare "
+        "--plain: use boolStyle value",
+        "field 'amp': cli.py does not declare --no-amp, which boolStyle negatable passes for "
+        "false (argparse.BooleanOptionalAction declares both)",
+        "field 'pin': cli.py declares --pin without a value, but boolStyle value passes "
+        "--pin=true|false: use boolStyle flag (store_true) or negatable",
+    ]

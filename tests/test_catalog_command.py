@@ -1,4 +1,5 @@
-"""plan_launch: argv as a list with --name=value, bool flags, paths confined to the catalog."""
+"""plan_launch: argv as a list in the runner's style, bool styles, runners (script, module,
+subcommands, torchrun), paths confined to the catalog."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ tasks:
     runner:
       target: trainers/train.py
 %s    extraFields:
-      fast: {type: bool, default: true}
+      fast: {type: bool, default: false}
       slow: {type: bool, default: false}
       out: {type: path, flag: -o}
     resources: {gpus: 2}
@@ -79,7 +80,8 @@ def test_design_example_command() -> None:
 
 def test_hostile_value_stays_one_argument_and_reaches_the_trainer_intact(tmp_path: Path) -> None:
     loaded = make(tmp_path)
-    resolved = resolve_fields(loaded.catalog, "t", {"name": "-rf; rm x", "out": "--fast"})
+    request = {"name": "-rf; rm x", "out": "--fast", "fast": True}
+    resolved = resolve_fields(loaded.catalog, "t", request)
     plan = plan_launch(loaded, "t", resolved)
     assert plan.argv[2:] == ["--name=-rf; rm x", "--lr=0.001", "--fast", "-o=--fast"]
     done = subprocess.run(plan.argv, cwd=plan.cwd, capture_output=True, text=True, check=True)
@@ -172,3 +174,200 @@ def test_unknown_task_and_unknown_values(tmp_path: Path) -> None:
         plan_launch(loaded, "t", {"name": "a\0b"})
     with pytest.raises(ValueError, match="resolved bool"):
         plan_launch(loaded, "t", {"fast": "no"})
+
+
+# Each bool style against the argparse action it is meant for, run for real.
+STYLED_TRAINER = """\
+import argparse, json
+p = argparse.ArgumentParser()
+p.add_argument("--plain", action="store_true")
+p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True)
+p.add_argument("--pin", type=lambda v: {"true": True, "false": False}[v], default=True)
+print(json.dumps(vars(p.parse_args())))
+"""
+
+STYLED = """\
+version: 1
+baseTaskTypes:
+  base:
+    fields:
+      plain: {type: bool, default: false}
+      amp: {type: bool, default: true, boolStyle: negatable}
+      pin: {type: bool, default: true, boolStyle: value}
+tasks:
+  t:
+    baseTaskType: base
+    runner: {target: train.py%s}
+"""
+
+
+def styled(tmp_path: Path, runner: str = "", trainer: str = STYLED_TRAINER) -> LoadedCatalog:
+    (tmp_path / "train.py").write_text(trainer)
+    path = tmp_path / "training_catalog.yaml"
+    path.write_text(STYLED % runner)
+    return load_catalog(path)
+
+
+@pytest.mark.parametrize(
+    ("request_", "argv", "parsed"),
+    [
+        ({}, ["--amp", "--pin=true"], {"plain": False, "amp": True, "pin": True}),
+        (
+            {"plain": True, "amp": False, "pin": False},
+            ["--plain", "--no-amp", "--pin=false"],
+            {"plain": True, "amp": False, "pin": False},
+        ),
+    ],
+)
+def test_each_bool_style_reaches_its_argparse_action(
+    tmp_path: Path, request_: dict[str, bool], argv: list[str], parsed: dict[str, bool]
+) -> None:
+    loaded = styled(tmp_path)
+    plan = plan_launch(loaded, "t", resolve_fields(loaded.catalog, "t", request_))
+    assert plan.argv[2:] == argv
+    done = subprocess.run(plan.argv, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == parsed
+
+
+def test_a_runner_wide_bool_style_applies_where_a_field_sets_none(tmp_path: Path) -> None:
+    loaded = styled(tmp_path, ", boolStyle: value")
+    plan = plan_launch(loaded, "t", resolve_fields(loaded.catalog, "t", {}))
+    assert plan.argv[2:] == ["--plain=false", "--amp", "--pin=true"]
+
+
+def test_a_flag_style_bool_that_defaults_to_true_is_a_catalog_error(tmp_path: Path) -> None:
+    path = tmp_path / "training_catalog.yaml"
+    (tmp_path / "train.py").write_text(STYLED_TRAINER)
+    path.write_text(
+        (STYLED % "").replace(
+            "amp: {type: bool, default: true, boolStyle: negatable}",
+            "amp: {type: bool, default: true}",
+        )
+    )
+    with pytest.raises(CatalogError, match=r"'amp' defaults to true.*negatable") as info:
+        load_catalog(path)
+    assert info.value.key == "baseTaskTypes.base.fields.amp"
+
+
+def test_a_task_default_of_true_on_a_flag_style_bool_is_a_catalog_error(tmp_path: Path) -> None:
+    path = tmp_path / "training_catalog.yaml"
+    (tmp_path / "train.py").write_text(STYLED_TRAINER)
+    path.write_text((STYLED % "") + "    defaults: {plain: true}\n")
+    with pytest.raises(CatalogError, match="'plain' defaults to true"):
+        load_catalog(path)
+
+
+HYDRA = """\
+version: 1
+baseTaskTypes:
+  base:
+    fields:
+      optimizer.lr: {type: float, default: 0.01}
+      trainer.fast: {type: bool, default: true}
+      name: {type: string}
+      seed: {type: int, flag: +seed}
+tasks:
+  t:
+    baseTaskType: base
+    runner: {target: app.py, argStyle: hydra}
+"""
+
+
+def test_hydra_style_overrides_with_dotted_keys_added_keys_and_quoted_text(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "app.py").write_text("")
+    path = tmp_path / "training_catalog.yaml"
+    path.write_text(HYDRA)
+    loaded = load_catalog(path)
+    request = {"name": "a,b ${oc.env:HOME} it's \\", "seed": 7, "trainer.fast": False}
+    plan = plan_launch(loaded, "t", resolve_fields(loaded.catalog, "t", request))
+    assert plan.argv[2:] == [
+        "optimizer.lr=0.01",
+        "trainer.fast=false",
+        "name='a,b \\${oc.env:HOME} it\\'s \\\\'",
+        "+seed=7",
+    ]
+
+
+def test_a_flag_of_the_other_style_is_a_catalog_error(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("")
+    path = tmp_path / "training_catalog.yaml"
+    path.write_text(HYDRA.replace("flag: +seed", "flag: --seed"))
+    with pytest.raises(CatalogError, match="--seed is not a Hydra key"):
+        load_catalog(path)
+    path.write_text(HYDRA.replace(", argStyle: hydra", ""))
+    with pytest.raises(
+        CatalogError, match=r"\+seed is a Hydra key, but runner\.argStyle is argparse"
+    ):
+        load_catalog(path)
+
+
+def test_subcommand_arguments_come_before_the_fields(tmp_path: Path) -> None:
+    loaded = styled(tmp_path, ", args: [fit, --trainer.logger=false]")
+    assert plan_launch(loaded, "t", {"plain": True}).argv[2:] == [
+        "fit",
+        "--trainer.logger=false",
+        "--plain",
+    ]
+
+
+def test_a_module_runs_with_dash_m_from_the_catalog_folder(tmp_path: Path) -> None:
+    package = tmp_path / "mypkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "train.py").write_text(STYLED_TRAINER)
+    path = tmp_path / "training_catalog.yaml"
+    path.write_text((STYLED % "").replace("{target: train.py}", "{module: mypkg.train}"))
+    loaded = load_catalog(path)
+    plan = plan_launch(loaded, "t", resolve_fields(loaded.catalog, "t", {"plain": True}))
+    assert plan.argv[1:4] == ["-m", "mypkg.train", "--plain"]
+    done = subprocess.run(plan.argv, cwd=plan.cwd, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["plain"] is True
+
+
+@pytest.mark.parametrize(
+    ("runner", "message"),
+    [
+        ("{target: train.py, module: mypkg.train}", "a 'target' script or a 'module', not both"),
+        ("{}", "needs a 'target' script"),
+        ("{module: 'os; rm'}", "not a Python module name"),
+        ("{target: train.py, launcherArgs: [--standalone]}", "need a 'launcher'"),
+        (
+            "{target: train.py, launcher: torchrun, launcherArgs: [--nproc_per_node=4]}",
+            "must not set --nproc_per_node",
+        ),
+        ("{target: train.py, launcher: torchrun, nprocField: plain}", "not an int field"),
+    ],
+)
+def test_runner_mistakes_are_named(tmp_path: Path, runner: str, message: str) -> None:
+    (tmp_path / "train.py").write_text("")
+    path = tmp_path / "training_catalog.yaml"
+    path.write_text((STYLED % "").replace("{target: train.py}", runner))
+    with pytest.raises(CatalogError, match=message):
+        load_catalog(path)
+
+
+def test_torchrun_gets_its_options_then_the_script_and_the_run_s_gpus(tmp_path: Path) -> None:
+    loaded = styled(tmp_path, ", launcher: torchrun, launcherArgs: [--standalone]")
+    assert plan_launch(loaded, "t", {}).argv[1:6] == [
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=1",  # no GPUs asked: one process
+        str(tmp_path.resolve() / "train.py"),
+    ]
+    extra = (STYLED % ", launcher: torchrun, nprocField: workers").replace(
+        "      plain:", "      workers: {type: int, default: 2}\n      plain:"
+    )
+    (tmp_path / "training_catalog.yaml").write_text(extra)
+    loaded = load_catalog(tmp_path / "training_catalog.yaml")
+    argv = plan_launch(loaded, "t", resolve_fields(loaded.catalog, "t", {"workers": 3})).argv
+    assert "--nproc_per_node=3" in argv
+    assert "--workers=3" not in argv  # the launcher's field, not the script's
+
+
+def test_a_run_folder_workdir_is_kept_for_the_start(tmp_path: Path) -> None:
+    loaded = styled(tmp_path, ", workdir: run")
+    plan = plan_launch(loaded, "t", {})
+    assert plan.in_run_dir and plan.cwd == tmp_path.resolve()

@@ -74,6 +74,17 @@ def test_in_the_narrowest_terminals_the_status_bar_and_epoch_remain() -> None:
     assert line.rstrip().endswith("3/10")
 
 
+def test_without_epochs_the_trainer_s_own_progress_bar_is_followed() -> None:
+    run = {
+        "id": "x",
+        "status": "running",
+        "progress": {"bar": {"n": 4, "total": 10}, "step": 40, "train/loss": 0.5},
+    }
+    line = follow_line(80, run)
+    assert "step 4/10 0:01:15 train/loss=0.5" in line  # the position keys are no metrics
+    assert "step=" not in line
+
+
 def test_the_line_before_any_progress_and_while_reconnecting() -> None:
     queued = follow_line(80, {"id": "x", "status": "queued", "progress": {}})
     assert queued.startswith("queued ")

@@ -71,6 +71,7 @@ def test_messages_come_in_order_with_their_kind() -> None:
         ("meta", {"mlflow_run_id": "abc"}),
         ("progress", {"epoch": 1, "loss": 0.5}),
         ("progress", {"epoch": 2, "loss": None}),
+        ("progress", {"epoch": 99}),
         ("progress", {"epoch": 3}),
         ("meta", {"x": 1}),
     ]
@@ -84,12 +85,59 @@ def test_tqdm_redraws_before_a_message_do_not_hide_it() -> None:
 
 
 @pytest.mark.parametrize(
-    "line",
-    [b"loss VTM_PROGRESS::{}", b'"VTM_PROGRESS::{}"', b"xVTM_RUN_META::{}", b"VTM_PROGRES::{}"],
+    ("line", "message"),
+    [
+        (b"loss VTM_PROGRESS::{}", ("progress", {})),
+        (b"xVTM_RUN_META::{}", ("meta", {})),
+        # Python's tqdm while its bar is drawn: the bar, then the trainer's print over it.
+        (
+            b'\r 40%|\xe2\x96\x88\xe2\x96\x88  | 4/10 [00:01<00:02]VTM_PROGRESS::{"e": 4}',
+            ("progress", {"e": 4}),
+        ),
+        # A coloured bar (Lightning's Rich bar, Keras): escapes before and after the message.
+        (
+            b'\x1b[2K\x1b[1;32mEpoch 1\x1b[0m VTM_PROGRESS::{"e": 1}\x1b[0m\x1b[K',
+            ("progress", {"e": 1}),
+        ),
+    ],
 )
-def test_a_prefix_inside_other_text_is_not_a_message(line: bytes) -> None:
+def test_a_message_after_what_a_progress_bar_drew_is_found(
+    line: bytes, message: tuple[str, dict[str, Any]]
+) -> None:
     result = parse_chunk(line + b"\n")
-    assert (result.messages, result.malformed, result.tail) == ([], 0, [line.decode()])
+    assert [(m.kind, m.data) for m in result.messages] == [message]
+    assert result.malformed == 0
+    assert result.tail == [line.decode().rpartition("\r")[2]]  # the log's bytes, shown as is
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b'"VTM_PROGRESS::{}"', b"grep VTM_PROGRESS:: out.log", b'bar VTM_RUN_META::{"a": 1'],
+)
+def test_a_line_with_a_prefix_and_no_message_is_a_protocol_error(line: bytes) -> None:
+    result = parse_chunk(line + b"\n")
+    assert (result.messages, result.malformed, result.tail) == ([], 1, [line.decode()])
+
+
+def test_text_without_a_whole_prefix_is_prose() -> None:
+    result = parse_chunk(b"VTM_PROGRES::{}\nVTM_ only\nVTM_PROGRESS:{}\n")
+    assert (result.messages, result.malformed, result.lines) == ([], 0, 3)
+
+
+def test_messages_one_after_another_on_a_segment_are_all_found() -> None:
+    line = (
+        b'VTM_PROGRESS::{"a": 1} VTM_RUN_META::{"m": "VTM_PROGRESS::x"}\r 5/9VTM_PROGRESS::{"b": 2}'
+    )
+    result = parse_chunk(line + b"\n")
+    assert [m.data for m in result.messages] == [{"a": 1}, {"m": "VTM_PROGRESS::x"}, {"b": 2}]
+    assert result.malformed == 0
+    wide = 'VTM_RUN_META::{"m": "café ✓"}VTM_PROGRESS::{"c": 3}\n'.encode()
+    assert [m.data for m in parse_chunk(wide).messages] == [{"m": "café ✓"}, {"c": 3}]
+
+
+def test_a_bad_segment_counts_once_and_the_next_segment_still_parses() -> None:
+    result = parse_chunk(b'VTM_PROGRESS::{"a": "VTM_PROGRESS::"} prose\rVTM_PROGRESS::{"b": 2}\n')
+    assert ([m.data for m in result.messages], result.malformed) == ([{"b": 2}], 1)
 
 
 def test_blanks_before_the_prefix_and_after_the_payload_are_allowed() -> None:
@@ -216,7 +264,7 @@ def test_merge_tail_keeps_the_newest() -> None:
 
 def test_every_split_of_a_log_gives_the_single_pass_totals() -> None:
     whole = follow(MIXED_LOG, [])
-    assert (whole.lines, whole.malformed, len(whole.messages)) == (12, 3, 5)
+    assert (whole.lines, whole.malformed, len(whole.messages)) == (12, 3, 7)
     for cut in range(len(MIXED_LOG) + 1):
         assert follow(MIXED_LOG, [cut], keep=4) == follow(MIXED_LOG, [], keep=4), cut
     rng = random.Random(11)
@@ -247,3 +295,26 @@ def test_every_split_counts_cut_lines_exactly_once(monkeypatch: pytest.MonkeyPat
                 whole.messages,
                 whole.malformed,
             ), (cut, second)
+
+
+@pytest.mark.parametrize(
+    ("data", "bar"),
+    [
+        (b"\rEpoch 0:  40%|####      | 4/10 [00:01<00:02, 3.1it/s, loss=0.5]", (4, 10)),
+        # Several redraws and a finished bar: the last one counts.
+        (b"\r 10%|#| 1/10 [00:00<00:09]\r 20%|##| 2/10 [00:00<00:08]\n", (2, 10)),
+        # Hugging Face's: no description, bar glyphs; the line not yet ended.
+        ("\r 50%|█████     | 8/16 [00:02<00:02,  3.85it/s]".encode(), (8, 16)),
+        (b"loss 4/10 of the data\n", None),  # a fraction in prose is no bar
+        (b"\r 10%|#| 11/10 [00:00<00:09]", None),  # nonsense: past its total
+    ],
+)
+def test_the_last_progress_bar_is_read_from_the_end_of_the_data(
+    data: bytes, bar: tuple[int, int] | None
+) -> None:
+    assert parse_chunk(data).bar == bar
+
+
+def test_a_bar_is_read_even_from_a_read_that_ends_no_line() -> None:
+    result = parse_chunk(b"start\n\r 30%|###  | 3/10 [00:01<00:02]")
+    assert (result.consumed, result.bar) == (6, (3, 10))

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 PROGRESS_PREFIX = b"VTM_PROGRESS::"
 META_PREFIX = b"VTM_RUN_META::"
+# Progress keys that locate a point in training rather than measure it: never a metric.
+POSITION_KEYS = frozenset({"epoch", "total_epochs", "step"})
 MAX_LINE_BYTES = 1 << 20  # a line longer than this is cut: kept as log text, never parsed
 
 _MARK = b"VTM_"  # common start of both prefixes: the only byte string worth searching for
@@ -29,7 +31,14 @@ _MARK = b"VTM_"  # common start of both prefixes: the only byte string worth sea
 # alternation of both is 2.5 times slower on every message.
 _EXPONENT = re.compile(rb"[0-9][eE]")
 _LONG_NUMBER = re.compile(rb"[0-9]{309}")
+_PREFIX_BYTES = len(PROGRESS_PREFIX)  # both prefixes are 14 bytes
+_PREFIXES = (PROGRESS_PREFIX.decode(), META_PREFIX.decode())
+# What may follow a message's object on its segment: blanks and ANSI escapes (a colour reset,
+# tqdm's erase-to-end-of-line), ECMA-48 CSI sequences and two-byte escapes.
+_AFTER_PAYLOAD = re.compile(r"(?:[ \t]+|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_])*")
 _TAIL_CHARS = 2000
+_BAR = re.compile(rb"\| ?([0-9]{1,12})/([0-9]{1,12}) \[[0-9]")
+_BAR_WINDOW = 4096  # a bar's latest redraw is in the last few hundred bytes
 _NL, _CR = b"\n", b"\r"
 
 
@@ -47,6 +56,7 @@ class ChunkResult:
     malformed: int  # protocol lines that could not be used
     tail: list[str]  # the last `tail_lines` consumed lines, decoded for display
     at_line_start: bool  # whether offset+consumed is the start of a line (True after final)
+    bar: tuple[int, int] | None = None  # the last progress bar's (n, total) in the data
 
 
 def parse_chunk(
@@ -81,7 +91,22 @@ def parse_chunk(
         malformed=malformed,
         tail=_tail(data, start, end, tail_lines),
         at_line_start=not line_open,
+        bar=last_bar(data),
     )
+
+
+def last_bar(data: bytes) -> tuple[int, int] | None:
+    """Where the last tqdm-style bar in ``data`` stands: ``(n, total)``.
+
+    Read from the end of everything read, the unfinished line included: a bar redraws itself
+    with ``\\r`` and ends its line only when it closes. tqdm's format (Lightning's and Hugging
+    Face's bars too) is ``desc: 40%|████      | 4/10 [00:01<00:02, 3.1it/s]``.
+    """
+    matches = list(_BAR.finditer(data, max(0, len(data) - _BAR_WINDOW)))
+    if not matches:
+        return None
+    n, total = int(matches[-1][1]), int(matches[-1][2])
+    return (n, total) if 0 <= n <= total and total > 0 else None
 
 
 def merge_tail(old: list[str], new: list[str], keep: int) -> list[str]:
@@ -105,65 +130,88 @@ def _scan(data: bytes, pos: int, end: int, out: list[ProtocolMessage]) -> int:
         line_end = end if line_end < 0 else line_end
         pos = line_end + 1
         if line_end - line_start > MAX_LINE_BYTES:
-            # A cut line may hold a protocol segment; judge it by its first MAX_LINE_BYTES
-            # bytes, which every split of the file sees, so it is counted exactly once.
+            # A cut line may hold a message; judge it by its first MAX_LINE_BYTES bytes,
+            # which every split of the file sees, so it is counted exactly once.
             window = line_start + MAX_LINE_BYTES
-            malformed += _segment(data, line_start, window, window) is not None
+            malformed += _next_prefix(data, hit, window) is not None
             continue
-        seg = _segment(data, line_start, line_end, hit)
-        while seg is not None:
-            payload_start, seg_end, kind = seg
-            message = _decode(scan, kind, data[payload_start:seg_end])
-            if message is None:
-                malformed += 1
-            else:
-                out.append(message)
-            seg = _segment(data, seg_end, line_end, line_end) if seg_end < line_end else None
+        malformed += _line(scan, data, hit, line_end, out)
     return malformed
 
 
-def _segment(
-    data: bytes, lo: int, hi: int, first_hit: int
-) -> tuple[int, int, Literal["progress", "meta"]] | None:
-    """The first ``\\r``-separated segment of ``data[lo:hi]`` that starts with a prefix.
-
-    Returns (payload start, segment end, kind). ``first_hit`` is where the caller already
-    found ``VTM_`` (``hi`` if it has not looked), so the search never starts over.
-    """
-    hit = first_hit if first_hit < hi else data.find(_MARK, lo, hi)
+def _next_prefix(data: bytes, hit: int, hi: int) -> tuple[int, Literal["progress", "meta"]] | None:
+    """(position, kind) of the first prefix in ``data[hit:hi]``, ``hit`` being a ``VTM_``."""
     while 0 <= hit < hi:
-        seg_start = data.rfind(_CR, lo, hit) + 1 or lo
-        seg_end = data.find(_CR, hit, hi)
-        seg_end = hi if seg_end < 0 else seg_end
-        # Only blanks may come before the prefix: "loss VTM_PROGRESS::{}" is prose.
-        if seg_start == hit or not data[seg_start:hit].strip(b" \t"):
-            if data.startswith(PROGRESS_PREFIX, hit, seg_end):
-                return hit + len(PROGRESS_PREFIX), seg_end, "progress"
-            if data.startswith(META_PREFIX, hit, seg_end):
-                return hit + len(META_PREFIX), seg_end, "meta"
-        hit = data.find(_MARK, seg_end, hi)
+        if data.startswith(PROGRESS_PREFIX, hit, hi):
+            return hit, "progress"
+        if data.startswith(META_PREFIX, hit, hi):
+            return hit, "meta"
+        hit = data.find(_MARK, hit + len(_MARK), hi)
     return None
 
 
+def _line(
+    scan: Callable[[str, int], tuple[Any, int]],
+    data: bytes,
+    hit: int,
+    line_end: int,
+    out: list[ProtocolMessage],
+) -> int:
+    """Append the messages of one line, whose first ``VTM_`` is at ``hit``; return the
+    malformed count.
+
+    A message starts wherever its prefix stands: at the start of the line or of a ``\\r``
+    segment, or after what a progress bar drew there (tqdm's ``\\r 40%|████ | 4/10``, ANSI
+    colours and cursor moves) when the trainer printed over it. Its JSON object runs to the
+    end of its segment; only blanks, ANSI escapes or another message may follow it.
+    """
+    malformed = 0
+    while (found := _next_prefix(data, hit, line_end)) is not None:
+        at, kind = found
+        start = at + _PREFIX_BYTES
+        seg_end = data.find(_CR, start, line_end)
+        seg_end = line_end if seg_end < 0 else seg_end
+        decoded = _decode(scan, kind, data, start, seg_end)
+        if decoded is None:
+            malformed += 1  # once for the segment, whatever else it holds
+            hit = data.find(_MARK, seg_end, line_end)
+            continue
+        message, stop = decoded
+        out.append(message)
+        hit = data.find(_MARK, stop, line_end)
+    return malformed
+
+
 def _decode(
-    scan: Callable[[str], tuple[Any, int]],
+    scan: Callable[[str, int], tuple[Any, int]],
     kind: Literal["progress", "meta"],
-    payload: bytes,
-) -> ProtocolMessage | None:
+    data: bytes,
+    start: int,
+    seg_end: int,
+) -> tuple[ProtocolMessage, int] | None:
+    """The message whose payload starts at ``start``, and where in ``data`` it ends."""
+    payload = data[start:seg_end]
     try:
-        text = payload.strip().decode("utf-8")
-        value, stop = scan(text)
+        text = payload.decode("utf-8")
+        lead = len(text) - len(text.lstrip())
+        value, stop = scan(text, lead)
     except (UnicodeDecodeError, ValueError, RecursionError):
         # ValueError: bad JSON or an integer past the int-string limit; RecursionError:
         # absurdly nested arrays.
         return None
-    if stop != len(text) or type(value) is not dict:
+    if type(value) is not dict:
         return None
+    rest = _AFTER_PAYLOAD.match(text, stop)
+    assert rest is not None  # the pattern matches the empty string
+    if rest.end() != len(text) and not text.startswith(_PREFIXES, rest.end()):
+        return None  # text after the object: "{} {}", or prose
     if _EXPONENT.search(payload) or (len(payload) > 309 and _LONG_NUMBER.search(payload)):
         value = _finite(value)
     if (b"\\ud" in payload or b"\\uD" in payload) and not _encodable(value):
         return None  # a lone surrogate escape: valid JSON, but no UTF-8 can carry it onward
-    return ProtocolMessage(kind, value)
+    # Bytes, not characters, for the caller's next search; ASCII payloads need no encoding.
+    end = start + (stop if payload.isascii() else len(text[:stop].encode("utf-8")))
+    return ProtocolMessage(kind, value), end
 
 
 def _non_finite(_token: str) -> None:

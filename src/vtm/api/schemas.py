@@ -64,6 +64,10 @@ class RunRecord(ApiModel):
     gpus: list[int]
     updated_at: datetime
     origin: RunOrigin
+    work_folder: bool = Field(
+        description="The trainer runs in the run's own folder (runner.workdir: run), whose "
+        "files GET /api/runs/{id}/files lists."
+    )
 
     @classmethod
     def of(cls, run: RunData) -> RunRecord:
@@ -88,6 +92,7 @@ class RunRecord(ApiModel):
             gpus=run.gpus,
             updated_at=run.updated_at,
             origin=RunOrigin.of(run.origin),
+            work_folder=run.launch.in_run_dir,
         )
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from vtm.catalog.models import Runner
+from vtm.catalog.models import RUN_WORKDIR, Runner
 from vtm.errors import CatalogError
 
 
@@ -33,7 +33,9 @@ def target_path(root: Path, target: str) -> Path:
 
 
 def workdir_path(root: Path, workdir: str | None) -> Path:
-    if workdir is None:
+    """The working directory; for ``run`` (the run's own folder, made at its start) and none,
+    the catalog's folder."""
+    if workdir is None or workdir == RUN_WORKDIR:
         return root.resolve()
     path = inside_root(root, workdir)
     if not path.is_dir():
@@ -56,7 +58,7 @@ def interpreter_path(root: Path, interpreter: str | None, env: dict[str, str]) -
 
 class RunnerPaths(NamedTuple):
     interpreter: str
-    target: Path
+    target: Path | None  # None: the runner names a module
     cwd: Path
 
 
@@ -66,7 +68,7 @@ def runner_paths(root: Path, catalog_file: Path, task_id: str, runner: Runner) -
     try:
         interpreter = interpreter_path(root, runner.interpreter, runner.env)
         key = "target"
-        target = target_path(root, runner.target)
+        target = None if runner.target is None else target_path(root, runner.target)
         key = "workdir"
         cwd = workdir_path(root, runner.workdir)
     except ValueError as exc:

@@ -1,8 +1,8 @@
 """Turning a task and its resolved fields into the trainer's command line.
 
-The command is an argument list, never a shell string. Each value travels as ``--name=value``
-in a single argument, so a value that starts with ``-`` (or holds ``; rm -rf``) stays a value.
-``bool`` fields follow argparse's ``store_true``: true → bare ``--name``, false → omitted.
+``[interpreter, (-m torch.distributed.run <launcherArgs> --nproc_per_node=N), script | -m
+module, <args>, <fields>]``: the fields as ``vtm.catalog.arguments`` spells them for the
+runner's style. The command is an argument list, never a shell string.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vtm.catalog._runner import runner_paths
+from vtm.catalog.arguments import field_arguments
 from vtm.catalog.fields import effective_fields
 from vtm.catalog.loader import LoadedCatalog
-from vtm.catalog.models import FieldType, Scalar
+from vtm.catalog.models import Runner, Scalar
 from vtm.errors import NotFound
+
+TORCHRUN_MODULE = "torch.distributed.run"  # what the torchrun command runs
 
 
 @dataclass(frozen=True)
@@ -29,15 +32,23 @@ class LaunchPlan:
     timeout_seconds: float | None
     gpus: int
     mlflow_experiment: str  # where the trainer logs to (the task's ``mlflow.experiment``)
+    # ``runner.workdir: run``: the trainer runs in its run's folder (runs/<id>/work/), which
+    # exists only once the run starts; ``cwd`` is then the catalog's folder.
+    in_run_dir: bool = False
 
 
-def _text(value: Scalar) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        # repr keeps every digit and never switches to str()'s rounding: 0.001 stays "0.001".
-        return repr(value)
-    return str(value)
+def _launcher(runner: Runner, resolved: Mapping[str, Scalar | None], gpus: int) -> list[str]:
+    if runner.launcher is None:
+        return []
+    procs: Scalar | None = max(1, gpus)
+    if runner.nproc_field is not None:
+        procs = resolved.get(runner.nproc_field)
+        if not isinstance(procs, int) or isinstance(procs, bool) or procs < 1:
+            raise ValueError(
+                f"field {runner.nproc_field!r} (the runner's nprocField) must be a whole "
+                f"number of at least 1, got {procs!r}"
+            )
+    return ["-m", TORCHRUN_MODULE, *runner.launcher_args, f"--nproc_per_node={procs}"]
 
 
 def plan_launch(
@@ -56,28 +67,22 @@ def plan_launch(
     unknown = sorted(set(resolved) - set(fields))
     if unknown:
         raise ValueError(f"task {task_id!r} has no field(s) {', '.join(unknown)}")
-    paths = runner_paths(loaded.root, loaded.path, task_id, task.runner)
-    flags: list[str] = []
-    for name, spec in fields.items():
-        value = resolved.get(name)
-        flag = spec.flag_for(name)
-        if value is None:
-            continue
-        if spec.type is FieldType.BOOL:
-            if not isinstance(value, bool):
-                raise ValueError(f"field {name!r}: expected a resolved bool, got {value!r}")
-            if value:
-                flags.append(flag)
-            continue
-        arg = f"{flag}={_text(value)}"
-        if "\0" in arg:
-            raise ValueError(f"field {name!r}: a command line cannot carry a NUL character")
-        flags.append(arg)
+    runner = task.runner
+    paths = runner_paths(loaded.root, loaded.path, task_id, runner)
+    # torchrun takes a module as "-m NAME" too, after its own options.
+    what = [str(paths.target)] if paths.target is not None else ["-m", str(runner.module)]
     return LaunchPlan(
-        argv=[paths.interpreter, str(paths.target), *flags],
+        argv=[
+            paths.interpreter,
+            *_launcher(runner, resolved, task.resources.gpus),
+            *what,
+            *runner.args,
+            *field_arguments(runner, fields, resolved),
+        ],
         cwd=paths.cwd,
-        env=dict(task.runner.env),
-        timeout_seconds=task.runner.timeout,
+        env=dict(runner.env),
+        timeout_seconds=runner.timeout,
         gpus=task.resources.gpus,
         mlflow_experiment=loaded.catalog.experiment_name(task_id),
+        in_run_dir=runner.runs_in_run_dir,
     )

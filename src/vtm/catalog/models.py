@@ -21,8 +21,20 @@ from vtm.catalog._base import TaskId, _Model
 from vtm.catalog._base import parse_duration as parse_duration
 from vtm.catalog.pipelines import Pipeline, PipelineId
 
-FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# Dotted names (``model.lr``) are how LightningCLI, jsonargparse and Hydra name nested keys.
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
 FLAG = re.compile(r"^-{1,2}[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# A Hydra override's key: ``+key`` adds a key the config lacks, ``++key`` adds or overrides.
+HYDRA_KEY = re.compile(r"^(\+\+?)?[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
+MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# ``runner.workdir: run``: the trainer runs in the run's own folder, runs/<id>/work/.
+RUN_WORKDIR = "run"
+
+ArgStyle = Literal["argparse", "hydra"]
+# How a bool reaches the trainer: ``flag``: bare --x when true, nothing when false (argparse's
+# store_true); ``value``: --x=true / --x=false (jsonargparse, LightningCLI, Hugging Face);
+# ``negatable``: --x / --no-x (argparse's BooleanOptionalAction).
+BoolStyle = Literal["flag", "value", "negatable"]
 
 
 class FieldType(StrEnum):
@@ -45,13 +57,20 @@ class FieldSpec(_Model):
     choices: list[Scalar] | None = None
     label: str | None = None
     help: str | None = None
+    # The option's name: --epochs (argparse style), or a Hydra key such as +trainer.seed.
     flag: str | None = None
+    bool_style: BoolStyle | None = Field(
+        default=None, description="For a bool field: how it is passed; default: the runner's."
+    )
 
     @field_validator("flag")
     @classmethod
     def _flag_shape(cls, v: str | None) -> str | None:
-        if v is not None and not FLAG.match(v):
-            raise ValueError(f"{v!r} is not a command-line flag such as --epochs")
+        if v is not None and not (FLAG.match(v) or HYDRA_KEY.match(v)):
+            raise ValueError(
+                f"{v!r} is neither a command-line flag such as --epochs "
+                "nor a Hydra key such as +trainer.seed"
+            )
         return v
 
     @model_validator(mode="after")
@@ -65,10 +84,15 @@ class FieldSpec(_Model):
             raise ValueError(f"'min'/'max' only apply to int and float fields, not {self.type}")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if self.bool_style is not None and self.type is not FieldType.BOOL:
+            raise ValueError(f"'boolStyle' only applies to bool fields, not {self.type.value}")
         return self
 
-    def flag_for(self, name: str) -> str:
-        return self.flag or f"--{name}"
+    def flag_for(self, name: str, style: ArgStyle = "argparse") -> str:
+        """The option the field is passed as: ``--name`` (argparse) or ``name`` (Hydra)."""
+        if self.flag:
+            return self.flag
+        return name if style == "hydra" else f"--{name}"
 
 
 def _field_name(name: str) -> str:
@@ -94,14 +118,40 @@ class BaseTaskType(_Model):
 
 
 class Runner(_Model):
-    target: str = Field(description="Trainer script, relative to the catalog file's folder.")
+    target: str | None = Field(
+        default=None, description="Trainer script, relative to the catalog file's folder."
+    )
+    module: str | None = Field(
+        default=None, description="Or a module the interpreter runs with -m (mypkg.train)."
+    )
+    args: list[str] = Field(
+        default_factory=list,
+        description="Fixed arguments before the fields: a subcommand such as LightningCLI's fit.",
+    )
+    arg_style: ArgStyle = Field(
+        default="argparse", description="argparse: --name=value; hydra: name=value overrides."
+    )
+    bool_style: BoolStyle = Field(default="flag", description="How bool fields are passed.")
+    launcher: Literal["torchrun"] | None = Field(
+        default=None, description="Start the trainer through torchrun (torch.distributed.run)."
+    )
+    launcher_args: list[str] = Field(
+        default_factory=list, description="torchrun's own options, before the script."
+    )
+    nproc_field: str | None = Field(
+        default=None,
+        description="An int field whose value is torchrun's --nproc_per_node; "
+        "default: the run's GPUs (at least 1).",
+    )
     interpreter: str | None = Field(
         default=None, description="Program that runs the target; default: VTM's own Python."
     )
     env: dict[str, str] = Field(default_factory=dict)
     timeout: float | None = Field(default=None, description="Seconds, or '30m', '2h'.")
     workdir: str | None = Field(
-        default=None, description="Working directory, relative to the catalog's folder."
+        default=None,
+        description="Working directory, relative to the catalog's folder; 'run': the run's "
+        "own folder, runs/<id>/work/.",
     )
 
     @field_validator("timeout", mode="before")
@@ -116,6 +166,40 @@ class Runner(_Model):
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
                 raise ValueError(f"{key!r} is not an environment variable name")
         return v
+
+    @field_validator("module")
+    @classmethod
+    def _module_name(cls, v: str | None) -> str | None:
+        if v is not None and not MODULE.match(v):
+            raise ValueError(f"{v!r} is not a Python module name such as mypkg.train")
+        return v
+
+    @field_validator("args", "launcher_args")
+    @classmethod
+    def _no_nul(cls, v: list[str]) -> list[str]:
+        if any("\0" in arg for arg in v):
+            raise ValueError("a command line cannot carry a NUL character")
+        return v
+
+    @model_validator(mode="after")
+    def _what_runs(self) -> Runner:
+        if self.target is None and self.module is None:
+            raise ValueError("a runner needs a 'target' script (or a 'module')")
+        if self.target is not None and self.module is not None:
+            raise ValueError("a runner names a 'target' script or a 'module', not both")
+        if self.launcher is None and (self.launcher_args or self.nproc_field):
+            raise ValueError("'launcherArgs' and 'nprocField' need a 'launcher'")
+        for arg in self.launcher_args:
+            if arg.split("=", 1)[0] in ("--nproc_per_node", "--nproc-per-node"):
+                raise ValueError(
+                    "'launcherArgs' must not set --nproc_per_node: VTM sets it from the "
+                    "run's GPUs (or 'nprocField')"
+                )
+        return self
+
+    @property
+    def runs_in_run_dir(self) -> bool:
+        return self.workdir == RUN_WORKDIR
 
 
 class Resources(_Model):

@@ -21,6 +21,7 @@ from rich.text import Text
 from vtm_client import VtmClient
 
 from vtm.cli.runs_table import cut_metric
+from vtm.protocol import POSITION_KEYS
 
 TERMINAL = ("completed", "failed", "stopped")
 # What `vtm run --follow` exits with when the run did not complete and gave no code.
@@ -53,7 +54,7 @@ def metric_items(progress: Mapping[str, Any]) -> list[str]:
     """The progress's metrics and attributes as ``name=value``, in the trainer's order."""
     parts = []
     for key, value in progress.items():
-        if key in ("epoch", "total_epochs"):
+        if key in POSITION_KEYS:
             continue
         if isinstance(value, float):
             parts.append(f"{key}={value:.4g}")
@@ -103,12 +104,15 @@ def progress_line(
     """The follow line of ``run`` in ``width`` columns (``status`` overrides the run's)."""
     progress = run.get("progress") or {}
     shown_status = status or str(run["status"])
-    total = progress.get("total_epochs")
-    done = progress.get("epoch")
+    total, done, unit = progress.get("total_epochs"), progress.get("epoch"), "epoch"
+    bar_state = progress.get("bar")
+    if done is None and isinstance(bar_state, dict):
+        # No epochs reported: where the trainer's own progress bar stands.
+        total, done, unit = bar_state.get("total"), bar_state.get("n"), "step"
     if done is None:
         epoch = ""
     else:
-        epoch = f"epoch {done}/{total}" if total is not None else f"epoch {done}"
+        epoch = f"{unit} {done}/{total}" if total is not None else f"{unit} {done}"
     items = metric_items(progress)
     clock = _elapsed(elapsed)
 
@@ -126,7 +130,7 @@ def progress_line(
     if left(True, with_metrics) < BAR_MIN:
         with_clock = False
     if epoch and left(False, False) < BAR_MIN:
-        epoch = epoch.removeprefix("epoch ")
+        epoch = epoch.removeprefix(f"{unit} ")
     room = left(with_clock, with_metrics)
     metrics = ""
     if with_metrics:

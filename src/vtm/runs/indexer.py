@@ -40,6 +40,7 @@ class LogIndexer:
         self._at_line_start = run.at_line_start
         self._file: BinaryIO | None = None
         self._stalled_size = -1
+        self._bar: tuple[int, int] | None = None
         self.latest: RunData = run
 
     def close(self) -> None:
@@ -77,7 +78,8 @@ class LogIndexer:
             final=final and not more_after,
             tail_lines=self.tail_lines,
         )
-        if chunk.consumed == 0:
+        bar = chunk.bar if chunk.bar != self._bar else None
+        if chunk.consumed == 0 and bar is None:
             self._stalled_size = size  # an unfinished line: wait for the file to grow
             return False
         batch = OutputBatch(
@@ -89,6 +91,7 @@ class LogIndexer:
             protocol_errors=chunk.malformed,
             progress=[m.data for m in chunk.messages if m.kind == "progress"],
             meta=[m.data for m in chunk.messages if m.kind == "meta"],
+            bar=bar,
         )
         run = self.repo.apply_output(self.run_id, batch)
         if run is None:  # someone else indexed this range; take their offset
@@ -97,6 +100,7 @@ class LogIndexer:
         self.offset = run.log_offset
         self._at_line_start = run.at_line_start
         self._stalled_size = -1
+        self._bar = chunk.bar or self._bar
         if self._publish is not None:
             self._publish("run.updated", run)
         return more_after

@@ -38,6 +38,7 @@ def launch_record(plan: LaunchPlan) -> LaunchRecord:
     """The record stored with a run accepted with ``plan`` (its argv is the run's command)."""
     return LaunchRecord(
         cwd=str(plan.cwd),
+        in_run_dir=plan.in_run_dir,
         env=dict(plan.env),
         timeout_seconds=plan.timeout_seconds,
         gpus=plan.gpus,
@@ -60,10 +61,14 @@ def launch_spec(
     }
     if gpus:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in gpus)
+    cwd = record.cwd or os.getcwd()
+    if record.in_run_dir:
+        run_dir.work_dir.mkdir(parents=True, exist_ok=True)
+        cwd = str(run_dir.work_dir)
     return LaunchSpec(
         run_id=run.id,
         argv=list(run.command),
-        cwd=record.cwd or os.getcwd(),
+        cwd=cwd,
         env=env,
         unset_env=list(PRIVATE_ENV),
         timeout_seconds=record.timeout_seconds,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vtm.errors import Conflict
+from vtm.runs.event_files import EventFileIndexer
 from vtm.runs.events import Publisher
 from vtm.runs.failure import explain
 from vtm.runs.indexer import LogIndexer
@@ -30,12 +31,15 @@ log = logging.getLogger(__name__)
 # How long a supervisor may take to write pid.json before its run counts as lost.
 START_DEADLINE_SECONDS = 60.0
 PROBE_EVERY_SECONDS = 0.25
+# Event files are looked for (a walk of the run's folders) and read this often.
+EVENTS_EVERY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
 class MonitorContext:
     repo: RunRepository
     runs_dir: Path
+    tensorboard_dir: Path  # VTM_TENSORBOARD_DIR's parent: <it>/<run id>/ per run
     interval: float
     tail_lines: int
     publish: Publisher
@@ -55,6 +59,10 @@ class RunMonitor(threading.Thread):
         self._indexer = LogIndexer(
             ctx.repo, run, self.run_dir.output_log, ctx.tail_lines, ctx.publish
         )
+        folders = [ctx.tensorboard_dir / run.id]
+        if run.launch.in_run_dir:
+            folders.append(self.run_dir.work_dir)
+        self._events = EventFileIndexer(ctx.repo, run, folders)
         self._stop_wanted = run.stop_requested
         self._stop_sent = False
         self._started_at = run.started_at.timestamp() if run.started_at else time.time()
@@ -70,8 +78,13 @@ class RunMonitor(threading.Thread):
         finally:
             self._indexer.close()
 
+    def _read_events(self) -> None:
+        run = self._events.index()
+        if run is not None:
+            self.ctx.publish("run.updated", run)
+
     def _loop(self) -> None:
-        next_probe = 0.0
+        next_probe = next_events = 0.0
         while not self.ctx.shutdown.is_set():
             if self._indexer.index(final=False):
                 continue  # the read stopped at READ_LIMIT: the rest is waiting already
@@ -81,6 +94,9 @@ class RunMonitor(threading.Thread):
             if self.run_dir.exit_json.exists():
                 self._finish_exited()
                 return
+            if now >= next_events:
+                next_events = now + EVENTS_EVERY_SECONDS
+                self._read_events()
             if now >= next_probe:
                 next_probe = now + PROBE_EVERY_SECONDS
                 reason = self._lost_reason()
@@ -105,6 +121,7 @@ class RunMonitor(threading.Thread):
 
     def _finish_exited(self) -> None:
         self._indexer.drain()
+        self._read_events()
         record = read_exit(self.run_dir)
         if record is None:  # exists() raced a half-written rename: cannot happen, but be exact
             self._finish(RunStatus.FAILED, None, "the supervisor's exit record is unreadable")
@@ -117,6 +134,7 @@ class RunMonitor(threading.Thread):
         if killed:
             reason += f"; killed {killed} leftover process(es) of the run"
         self._indexer.drain()
+        self._read_events()
         self._finish(RunStatus.FAILED, None, reason)
 
     def _finish(self, status: RunStatus, exit_code: int | None, error: str | None) -> None:

@@ -52,6 +52,7 @@ class RunService:
         self._ctx = MonitorContext(
             repo=repo,
             runs_dir=settings.runs_dir,
+            tensorboard_dir=settings.tensorboard_dir,
             interval=settings.tail_interval_seconds,
             tail_lines=settings.log_tail_lines,
             publish=publish,

@@ -2,7 +2,7 @@
 
 from vtm.store.db import create_db_engine, migrate, normalize_url
 from vtm.store.launch import LaunchRecord, experiment_of
-from vtm.store.records import MetricPoint, NewRun, OutputBatch, RunData
+from vtm.store.records import MetricPoint, NewRun, OutputBatch, RunData, ScalarPoint
 from vtm.store.repository import RunRepository
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "OutputBatch",
     "RunData",
     "RunRepository",
+    "ScalarPoint",
     "create_db_engine",
     "experiment_of",
     "migrate",

@@ -34,6 +34,8 @@ class LaunchRecord(BaseModel):
     version: Literal[1] = 1  # LAUNCH_RECORD_VERSION
     # The trainer's working directory (None for an external run: it runs elsewhere).
     cwd: str | None = None
+    # ``runner.workdir: run``: the trainer runs in its run's own folder, runs/<id>/work/.
+    in_run_dir: bool = False
     # The catalog's ``runner.env``; what VTM adds at the start is not recorded.
     env: dict[str, str] = Field(default_factory=dict)
     timeout_seconds: float | None = None

@@ -77,6 +77,8 @@ class RunRow(Base):
     # When VTM last made the MLflow side of this finished run agree with it (linked by tag,
     # its MLflow run ended if the trainer left it RUNNING); NULL for a finished run: still to do.
     mlflow_settled_at: Mapped[datetime | None]
+    # How far each TensorBoard event file of the run has been read: {path: byte offset}.
+    event_offsets: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (
         Index("ix_runs_status_seq", "status", "seq"),

@@ -63,6 +63,7 @@ class RunData:
     stop_requested: bool
     gpus: list[int]
     origin: dict[str, Any] = field(default_factory=dict)
+    event_offsets: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,15 @@ class MetricPoint:
     step: int
     value: float
     recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ScalarPoint:
+    """One scalar a trainer wrote to a TensorBoard event file."""
+
+    name: str
+    step: int
+    value: float
 
 
 @dataclass(frozen=True)
@@ -84,3 +94,4 @@ class OutputBatch:
     protocol_errors: int = 0
     progress: list[dict[str, Any]] = field(default_factory=list)
     meta: list[dict[str, Any]] = field(default_factory=list)
+    bar: tuple[int, int] | None = None  # a progress bar's latest n/total, if one changed

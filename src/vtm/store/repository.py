@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vtm.errors import Conflict, NotFound
-from vtm.protocol import merge_tail
+from vtm.protocol import POSITION_KEYS, merge_tail
 from vtm.states import RunStatus, check_transition
 from vtm.store.launch import LaunchRecord
 from vtm.store.models import MetricPointRow, RunRow
@@ -21,12 +21,13 @@ from vtm.store.records import (
     NewRun,
     OutputBatch,
     RunData,
+    ScalarPoint,
     as_utc,
     utcnow,
 )
 
-# Progress keys that locate a point in training rather than measure it.
-POSITION_KEYS = frozenset({"epoch", "total_epochs"})
+# Where a progress bar on the output stands (``{"n", "total"}``), kept in ``progress``.
+BAR_KEY = "bar"
 # Airflow's limit on a DAG, DAG run or task id (the API's too); the origin columns' width.
 AIRFLOW_ID_LEN = 250
 
@@ -102,6 +103,7 @@ def _to_data(row: RunRow) -> RunData:
         stop_requested=row.stop_requested,
         gpus=list(row.gpus),
         origin=dict(row.origin or {}),
+        event_offsets={str(k): int(v) for k, v in (row.event_offsets or {}).items()},
     )
 
 
@@ -109,6 +111,16 @@ def is_metric(key: str, value: Any) -> bool:
     if key in POSITION_KEYS or isinstance(value, bool):
         return False
     return isinstance(value, int | float) and math.isfinite(value)
+
+
+def _step(message: dict[str, Any], count: int) -> int:
+    """A progress message's x: the trainer's own ``step`` (Hugging Face reports fractional
+    epochs), else a whole ``epoch``, else how many messages came so far."""
+    for key in ("step", "epoch"):
+        value = message.get(key)
+        if _whole(value):
+            return value
+    return count
 
 
 class RunRepository:
@@ -334,8 +346,7 @@ class RunRepository:
             count = row.progress_count
             for message in batch.progress:
                 count += 1
-                epoch = message.get("epoch")
-                step = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else count
+                step = _step(message, count)
                 progress.update(message)
                 points.extend(
                     MetricPointRow(
@@ -344,6 +355,8 @@ class RunRepository:
                     for k, v in message.items()
                     if is_metric(k, v)
                 )
+            if batch.bar is not None:
+                progress[BAR_KEY] = {"n": batch.bar[0], "total": batch.bar[1]}
             meta = dict(row.meta)
             for message in batch.meta:
                 meta.update(message)
@@ -372,6 +385,43 @@ class RunRepository:
             session.flush()
             session.expire(row)
             return _to_data(self._row(session, run_id))
+
+    def apply_scalars(
+        self,
+        run_id: str,
+        expected: Mapping[str, int],
+        offsets: Mapping[str, int],
+        scalars: Iterable[ScalarPoint],
+    ) -> RunData | None:
+        """Keep scalars read from the run's event files as metric points (the latest value
+        of each in ``progress``) and how far each file was read, in one transaction; only if
+        the stored offsets are still ``expected`` (else None: another reader got there)."""
+        now = utcnow()
+        with self._sessions.begin() as session:
+            row = session.scalars(
+                select(RunRow).where(RunRow.id == run_id).with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise NotFound(f"unknown run {run_id!r}")
+            if dict(row.event_offsets or {}) != dict(expected):
+                return None
+            progress = dict(row.progress)
+            points = [
+                MetricPointRow(
+                    run_id=run_id, name=p.name, step=p.step, value=p.value, recorded_at=now
+                )
+                for p in scalars
+                # Lightning logs its 0-based "epoch" as a scalar: a position, not a measure.
+                if math.isfinite(p.value) and p.name not in POSITION_KEYS
+            ]
+            for point in points:
+                progress[point.name] = point.value
+            row.event_offsets = dict(offsets)
+            row.progress = progress
+            row.updated_at = now
+            session.add_all(points)
+            session.flush()
+            return _to_data(row)
 
     def metrics(
         self, run_id: str, names: Iterable[str] | None = None

@@ -42,6 +42,10 @@ class RunDir:
     def supervisor_log(self) -> Path:
         return self.path / "supervisor.log"  # the supervisor's own diagnostics
 
+    @property
+    def work_dir(self) -> Path:
+        return self.path / "work"  # the trainer's working directory with ``workdir: run``
+
 
 @dataclass
 class LaunchSpec:

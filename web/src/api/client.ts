@@ -101,39 +101,61 @@ export function createApi(options: ApiOptions = {}) {
           signal,
         }),
       ),
-    listArtifacts: (owner: ArtifactOwner, path: string, signal?: AbortSignal) =>
-      owner.kind === "run"
+    listArtifacts: (owner: ArtifactOwner, path: string, signal?: AbortSignal) => {
+      const query = { query: { path } };
+      if (owner.kind === "work") {
+        return call(
+          client.GET("/api/runs/{run_id}/files", { params: { ...run(owner.id), ...query }, signal }),
+        );
+      }
+      return owner.kind === "run"
         ? call(
             client.GET("/api/mlflow/runs/{run_id}/artifacts", {
-              params: { ...run(owner.id), query: { path } },
+              params: { ...run(owner.id), ...query },
               signal,
             }),
           )
         : call(
             client.GET("/api/mlflow/logged-models/{model_id}/artifacts", {
-              params: { path: { model_id: owner.id }, query: { path } },
+              params: { path: { model_id: owner.id }, ...query },
               signal,
             }),
-          ),
+          );
+    },
     /** A file's bytes, fetched with the token header (for when a plain link cannot carry it). */
-    downloadArtifact: (owner: ArtifactOwner, path: string) =>
-      owner.kind === "run"
+    downloadArtifact: (owner: ArtifactOwner, path: string) => {
+      const query = { query: { path } };
+      if (owner.kind === "work") {
+        return call(
+          client.GET("/api/runs/{run_id}/files/download", {
+            params: { ...run(owner.id), ...query },
+            parseAs: "blob",
+          }),
+        );
+      }
+      return owner.kind === "run"
         ? call(
             client.GET("/api/mlflow/runs/{run_id}/artifacts/download", {
-              params: { ...run(owner.id), query: { path } },
+              params: { ...run(owner.id), ...query },
               parseAs: "blob",
             }),
           )
         : call(
             client.GET("/api/mlflow/logged-models/{model_id}/artifacts/download", {
-              params: { path: { model_id: owner.id }, query: { path } },
+              params: { path: { model_id: owner.id }, ...query },
               parseAs: "blob",
             }),
-          ),
+          );
+    },
     /** The download's address, for a plain link (no token in it: see downloadArtifact). */
     artifactDownloadUrl: (owner: ArtifactOwner, path: string): string => {
-      const base = owner.kind === "run" ? "/api/mlflow/runs/" : "/api/mlflow/logged-models/";
-      const url = new URL(`${base}${encodeURIComponent(owner.id)}/artifacts/download`, baseUrl);
+      const id = encodeURIComponent(owner.id);
+      const route = {
+        run: `/api/mlflow/runs/${id}/artifacts/download`,
+        model: `/api/mlflow/logged-models/${id}/artifacts/download`,
+        work: `/api/runs/${id}/files/download`,
+      }[owner.kind];
+      const url = new URL(route, baseUrl);
       url.searchParams.set("path", path);
       return url.toString();
     },

@@ -152,6 +152,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Work Files
+         * @description One folder of what the trainer wrote in its work folder (``runner.workdir: run``).
+         */
+        get: operations["list_work_files_api_runs__run_id__files_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/files/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Work File
+         * @description One file of the run's work folder, as an attachment.
+         */
+        get: operations["download_work_file_api_runs__run_id__files_download_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/external": {
         parameters: {
             query?: never;
@@ -1903,6 +1943,11 @@ export interface components {
              */
             updatedAt: string;
             origin: components["schemas"]["RunOrigin"];
+            /**
+             * Workfolder
+             * @description The trainer runs in the run's own folder (runner.workdir: run), whose files GET /api/runs/{id}/files lists.
+             */
+            workFolder: boolean;
         };
         /**
          * RunStatus
@@ -2331,6 +2376,90 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MetricsResponse"];
                 };
+            };
+            /** @description Unknown task or run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid values, one message per field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_work_files_api_runs__run_id__files_get: {
+        parameters: {
+            query?: {
+                /** @description Relative path inside the run's work folder; '' is the folder. No '..'. */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactListing"];
+                };
+            };
+            /** @description Unknown task or run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid values, one message per field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_work_file_api_runs__run_id__files_download_get: {
+        parameters: {
+            query: {
+                /** @description Relative path inside the run's work folder; '' is the folder. No '..'. */
+                path: string;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unknown task or run */
             404: {

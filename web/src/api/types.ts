@@ -46,7 +46,10 @@ export type DagTask = Schemas["PipelineTaskState"];
 export type RunOrigin = Schemas["RunOrigin"];
 export type AirflowContext = Schemas["AirflowContext"];
 /** Whose artifacts: a run's, or a logged model's (MLflow 3 keeps models beside the runs). */
-export type ArtifactOwner = { kind: "run"; id: string } | { kind: "model"; id: string };
+/** Whose files a listing shows: an MLflow run's or logged model's artifacts, or what a VTM
+ * run's trainer wrote in its work folder (runner.workdir: run). */
+export type ArtifactOwner =
+  { kind: "run"; id: string } | { kind: "model"; id: string } | { kind: "work"; id: string };
 
 export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "running"];
 export const FINISHED_STATUSES: readonly RunStatus[] = ["completed", "failed", "stopped"];

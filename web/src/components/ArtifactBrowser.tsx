@@ -6,7 +6,7 @@ import { DownloadLink } from "./DownloadLink";
 import { ErrorNotice } from "./ErrorNotice";
 import { FileIcon, FolderIcon } from "./Icons";
 
-/** One folder of a run's or a logged model's artifacts at a time: folders open in place,
+/** One folder of a run's or a logged model's artifacts (or a VTM run's work folder) at a time: folders open in place,
  * files download through VTM. */
 export function ArtifactBrowser({ owner, testId }: { owner: ArtifactOwner; testId: string }) {
   const [path, setPath] = useState("");
@@ -33,7 +33,7 @@ export function ArtifactBrowser({ owner, testId }: { owner: ArtifactOwner; testI
           </span>
         ))}
       </nav>
-      {listing.isError && <ErrorNotice error={listing.error} what="The artifacts could not be listed." />}
+      {listing.isError && <ErrorNotice error={listing.error} what="The files could not be listed." />}
       {listing.isPending && <p className="muted">Loading…</p>}
       {listing.data && entries.length === 0 && <p className="muted">This folder is empty.</p>}
       {entries.length > 0 && (

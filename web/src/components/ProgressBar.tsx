@@ -8,9 +8,10 @@ interface Props {
   now: number;
 }
 
-/** epoch / total_epochs as a real progressbar, with percent and ETA beside it. */
+/** epoch / total_epochs (or a progress bar's steps) as a real progressbar, with percent and
+ * ETA beside it. */
 export function ProgressBar({ run, now }: Props) {
-  const { epoch, total, fraction, etaMs } = progressOf(run, now);
+  const { epoch, total, unit, fraction, etaMs } = progressOf(run, now);
   const known = fraction !== null && epoch !== null && total !== null;
   const done = !known && run.status === "completed";
   const percent = known ? Math.round(fraction * 100) : done ? 100 : null;
@@ -29,7 +30,7 @@ export function ProgressBar({ run, now }: Props) {
         aria-valuemin={0}
         aria-valuemax={known ? total : done ? 1 : 100}
         aria-valuenow={known ? epoch : done ? 1 : undefined}
-        aria-valuetext={known ? `epoch ${text}` : undefined}
+        aria-valuetext={known ? `${unit} ${text}` : undefined}
       >
         <div className={`progress-fill progress-fill-${run.status}`} style={{ width: `${percent ?? 0}%` }} />
       </div>

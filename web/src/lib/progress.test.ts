@@ -13,7 +13,30 @@ describe("progress and ETA", () => {
   it("reads epoch and total_epochs from the latest progress line", () => {
     const run = makeRun({ startedAt: "2026-11-26T12:00:00Z", progress: { epoch: 4, total_epochs: 10 } });
     const now = Date.parse("2026-11-26T12:00:40Z");
-    expect(progressOf(run, now)).toEqual({ epoch: 4, total: 10, fraction: 0.4, etaMs: 60_000 });
+    expect(progressOf(run, now)).toEqual({
+      epoch: 4,
+      total: 10,
+      unit: "epoch",
+      fraction: 0.4,
+      etaMs: 60_000,
+    });
+  });
+
+  it("falls back to the progress bar on the output when no epochs are reported", () => {
+    const run = makeRun({
+      startedAt: "2026-11-26T12:00:00Z",
+      progress: { loss: 0.3, bar: { n: 25, total: 100 } },
+    });
+    const now = Date.parse("2026-11-26T12:00:10Z");
+    expect(progressOf(run, now)).toEqual({
+      epoch: 25,
+      total: 100,
+      unit: "step",
+      fraction: 0.25,
+      etaMs: 30_000,
+    });
+    const both = makeRun({ progress: { epoch: 1, total_epochs: 4, bar: { n: 9, total: 10 } } });
+    expect(progressOf(both, now)).toMatchObject({ epoch: 1, total: 4, unit: "epoch" });
   });
 
   it("has no ETA once the run has ended, nor without total_epochs", () => {

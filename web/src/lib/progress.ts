@@ -1,9 +1,12 @@
-// Progress of a run from its latest VTM_PROGRESS line: epoch / total_epochs, percent and ETA.
+// Progress of a run: epoch / total_epochs from its VTM_PROGRESS lines, else where the progress
+// bar on its output stands (progress.bar, {n, total}: tqdm, Lightning, Hugging Face); percent, ETA.
 import type { RunRecord } from "../api/types";
 
 export interface Progress {
   epoch: number | null;
   total: number | null;
+  /** What epoch and total count: epochs (the protocol) or a progress bar's steps. */
+  unit: "epoch" | "step";
   /** 0..1, when both epoch and total are known. */
   fraction: number | null;
   /** Milliseconds left, while the run is going and has finished at least one epoch. */
@@ -20,16 +23,30 @@ export function estimateEta(elapsedMs: number, epoch: number, total: number): nu
   return (elapsedMs / epoch) * (total - epoch);
 }
 
+function barOf(run: RunRecord): { n: number | null; total: number | null } {
+  const bar: unknown = run.progress.bar;
+  if (typeof bar !== "object" || bar === null) return { n: null, total: null };
+  const { n, total } = bar as Record<string, unknown>;
+  return { n: count(n), total: count(total) };
+}
+
 export function progressOf(run: RunRecord, now: number): Progress {
-  const epoch = count(run.progress.epoch);
-  const total = count(run.progress.total_epochs);
-  const known = epoch !== null && total !== null && total > 0;
-  const fraction = known ? Math.min(1, epoch / total) : null;
-  let etaMs: number | null = null;
-  if (known && run.status === "running" && run.startedAt) {
-    etaMs = estimateEta(now - Date.parse(run.startedAt), epoch, total);
+  let epoch = count(run.progress.epoch);
+  let total = count(run.progress.total_epochs);
+  let unit: Progress["unit"] = "epoch";
+  if (epoch === null || total === null) {
+    const bar = barOf(run);
+    if (bar.n !== null && bar.total !== null) [epoch, total, unit] = [bar.n, bar.total, "step"];
   }
-  return { epoch, total, fraction, etaMs };
+  let fraction: number | null = null;
+  let etaMs: number | null = null;
+  if (epoch !== null && total !== null && total > 0) {
+    fraction = Math.min(1, epoch / total);
+    if (run.status === "running" && run.startedAt) {
+      etaMs = estimateEta(now - Date.parse(run.startedAt), epoch, total);
+    }
+  }
+  return { epoch, total, unit, fraction, etaMs };
 }
 
 /** How long the run has been going (or went); null before it started. */

@@ -1,6 +1,7 @@
 import { Link, useParams } from "react-router";
 import { HttpError } from "../api/errors";
 import { useRun, useTaskMap } from "../api/queries";
+import { ArtifactBrowser } from "../components/ArtifactBrowser";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { LogViewer } from "../components/LogViewer";
 import { MetricsPanel } from "../components/MetricsPanel";
@@ -40,6 +41,14 @@ export function RunPage() {
         <RunFields run={run} />
       </div>
       <MetricsPanel runId={run.id} primary={task?.primaryMetric?.name ?? null} />
+      {run.workFolder && (
+        <section aria-labelledby="files-heading">
+          <h2 id="files-heading">Files</h2>
+          <p className="muted">What the trainer wrote in its run folder.</p>
+          {/* Listed again when the run's status changes: the trainer adds files as it goes. */}
+          <ArtifactBrowser key={run.status} owner={{ kind: "work", id: run.id }} testId="run-files" />
+        </section>
+      )}
       <section aria-labelledby="output-heading">
         <h2 id="output-heading">Output</h2>
         <LogViewer run={run} />

@@ -28,6 +28,7 @@ export function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
     gpus: [],
     updatedAt: "2026-11-26T12:00:01Z",
     origin: { kind: "person", airflow: null, previousTryRunId: null, host: null },
+    workFolder: false,
     ...overrides,
   };
 }

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from vtm.api.deps import ServiceDep
+from vtm.api.mlflow_schemas import ArtifactEntry, ArtifactListing
 from vtm.api.schemas import (
     ErrorBody,
     LogPage,
@@ -21,7 +23,9 @@ from vtm.api.schemas import (
 )
 from vtm.errors import FieldError, InvalidRequest
 from vtm.runs.logs import read_log_page
+from vtm.runs.workfiles import list_folder, work_file
 from vtm.states import RunStatus
+from vtm.supervisor import RunDir
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 # What the start of a run id (see vtm.runs.ids) can hold.
@@ -160,3 +164,32 @@ def get_metrics(run_id: str, service: ServiceDep) -> MetricsResponse:
             for name, points in series.items()
         },
     )
+
+
+WorkPath = Annotated[
+    str, Query(description="Relative path inside the run's work folder; '' is the folder. No '..'.")
+]
+
+
+def _work_dir(service: ServiceDep, run_id: str) -> RunDir:
+    return RunDir(service.settings.runs_dir / service.get(run_id).id)
+
+
+@router.get("/{run_id}/files", responses=ERRORS)
+def list_work_files(run_id: str, service: ServiceDep, path: WorkPath = "") -> ArtifactListing:
+    """One folder of what the trainer wrote in its work folder (``runner.workdir: run``)."""
+    folder, entries = list_folder(_work_dir(service, run_id).work_dir, path)
+    return ArtifactListing(
+        path=folder,
+        entries=[
+            ArtifactEntry(path=e.path, name=e.name, is_dir=e.is_dir, size=e.size) for e in entries
+        ],
+    )
+
+
+@router.get("/{run_id}/files/download", response_class=FileResponse, responses=ERRORS)
+def download_work_file(run_id: str, service: ServiceDep, path: WorkPath) -> FileResponse:
+    """One file of the run's work folder, as an attachment."""
+    found = work_file(_work_dir(service, run_id).work_dir, path)
+    # Never shown inline: a page the trainer wrote must not run as VTM's own.
+    return FileResponse(found, filename=found.name, media_type="application/octet-stream")

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from vtm.errors import FieldError, InvalidRequest, NotFound
 from vtm.integrations.mlflow.ops.tracking import logged_model, run
+from vtm.relpath import relative_path
 from vtm.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,20 +29,7 @@ from vtm.integrations.mlflow.ops._calls import (
 def artifact_path(path: str | None) -> str:
     """A relative artifact path in MLflow's form ('' = the root); anything that could reach
     outside the run's or model's artifacts is refused."""
-    if not path:
-        return ""
-    bad = (
-        path.startswith(("/", "\\"))
-        or "\\" in path
-        or "\0" in path
-        or (len(path) > 1 and path[1] == ":")
-        or ".." in PurePosixPath(path).parts
-    )
-    if bad:
-        raise InvalidRequest(
-            [FieldError("path", "must be a relative path inside the artifacts, without '..'")]
-        )
-    return "/".join(p for p in PurePosixPath(path).parts if p != ".")
+    return relative_path(path, "the artifacts")
 
 
 def _parent(path: str) -> str | None:
