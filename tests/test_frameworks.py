@@ -235,8 +235,12 @@ def test_a_plain_tqdm_and_summary_writer_loop(server: Server) -> None:
     ("task", "fields", "sign"),
     [
         ("lightning-argparse", {"max_epochs": 1000}, "train_loss"),
+        ("lightning-cli-reporting", {"trainer.max_epochs": 1000}, "epoch"),
         ("hf-trainer", {"num_train_epochs": 1000}, "bar"),
         ("hydra-app", {"epochs": 1_000_000}, "bar"),
+        ("package-module", {"epochs": 10_000_000}, "bar"),
+        ("tqdm-tensorboard", {"steps": 10_000_000}, "loss"),
+        ("keras-fit", {"epochs": 1000}, "epoch"),
     ],
 )
 def test_a_framework_run_stops_once_it_is_under_way(

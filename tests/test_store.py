@@ -125,6 +125,7 @@ def test_a_launch_record_is_stored_versioned_and_an_earlier_vtms_still_reads() -
     assert stored == {
         "version": 1,
         "cwd": "/srv/catalog",
+        "inRunDir": False,
         "env": {"A": "1"},
         "timeoutSeconds": 30.0,
         "gpus": 2,
@@ -133,7 +134,7 @@ def test_a_launch_record_is_stored_versioned_and_an_earlier_vtms_still_reads() -
     }
     assert LaunchRecord.from_json(stored) == record
     # What VTM wrote before the record had a version: a run it launched, one `vtm exec` ran.
-    legacy = {k: v for k, v in stored.items() if k not in ("version", "external")}
+    legacy = {k: v for k, v in stored.items() if k not in ("version", "external", "inRunDir")}
     assert LaunchRecord.from_json(legacy) == record
     external = LaunchRecord.from_json({"external": True, "mlflowExperiment": "digits"})
     assert (external.external, external.mlflow_experiment, external.cwd) == (True, "digits", None)

@@ -395,7 +395,8 @@ class RunRepository:
     ) -> RunData | None:
         """Keep scalars read from the run's event files as metric points (the latest value
         of each in ``progress``) and how far each file was read, in one transaction; only if
-        the stored offsets are still ``expected`` (else None: another reader got there)."""
+        the stored offsets are still ``expected`` (else None: another reader got there).
+        Once the trainer has sent protocol progress, only the offsets move."""
         now = utcnow()
         with self._sessions.begin() as session:
             row = session.scalars(
@@ -406,11 +407,14 @@ class RunRepository:
             if dict(row.event_offsets or {}) != dict(expected):
                 return None
             progress = dict(row.progress)
+            # A trainer that speaks the protocol reports its metrics there; what it also
+            # writes for TensorBoard would be the same series twice.
+            kept = scalars if row.progress_count == 0 else []
             points = [
                 MetricPointRow(
                     run_id=run_id, name=p.name, step=p.step, value=p.value, recorded_at=now
                 )
-                for p in scalars
+                for p in kept
                 # Lightning logs its 0-based "epoch" as a scalar: a position, not a measure.
                 if math.isfinite(p.value) and p.name not in POSITION_KEYS
             ]
