@@ -79,6 +79,8 @@ class RunMonitor(threading.Thread):
             self._indexer.close()
 
     def _read_events(self) -> None:
+        if self._indexer.latest.progress_count:
+            return  # the trainer reports through the protocol: its event files are not kept
         run = self._events.index()
         if run is not None:
             self.ctx.publish("run.updated", run)

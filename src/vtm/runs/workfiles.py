@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from vtm.catalog._runner import inside_root
 from vtm.errors import NotFound
 from vtm.relpath import relative_path
 
@@ -24,9 +25,11 @@ class WorkEntry:
 def _inside(root: Path, relative: str) -> Path:
     """The real path of ``relative`` below ``root``; NotFound when it is missing or a link
     leads out of the folder."""
-    real_root = root.resolve()
-    found = (real_root / relative).resolve()
-    if not found.is_relative_to(real_root) or not found.exists():
+    try:
+        found = inside_root(root, relative)
+    except ValueError:
+        found = None
+    if found is None or not found.exists():
         raise NotFound(f"no {relative or 'work folder'!r} in {WHERE}")
     return found
 
