@@ -51,6 +51,29 @@ class Settings(BaseSettings):
         default="auto",
         description="GPU indices VTM may hand out ('0,1'), 'none', or 'auto' to ask NVML.",
     )
+    nvml_module: str = Field(
+        default="pynvml",
+        description="The module with NVML's functions (nvidia-ml-py's pynvml); the tests "
+        "name a fake one.",
+    )
+    gpu_busy_memory_mb: float = Field(
+        default=1024,
+        ge=0,
+        description="A GPU no run of VTM's holds, with more memory than this in use, is "
+        "being used outside VTM and is not handed out.",
+    )
+    gpu_sample_seconds: float = Field(
+        default=5.0, gt=0, description="How often a run's GPUs are sampled into its metrics."
+    )
+    gpu_hour_cost: float | None = Field(
+        default=None, ge=0, description="What one GPU-hour costs: runs then carry a cost."
+    )
+    queue_reserve_after: float = Field(
+        default=600.0,
+        ge=0,
+        description="Seconds the first run waiting for GPUs waits before the free GPUs it "
+        "needs are kept for it (no run behind it may take them).",
+    )
     mlflow_tracking_uri: str | None = Field(
         default=None,
         description="External MLflow tracking URI; default: SQLite at $VTM_HOME/mlflow/mlflow.db.",

@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from vtm import __version__
 from vtm.api import errors, static
 from vtm.api.deps import require_token
-from vtm.api.routes import catalog, config, events, health, pipelines, runs
+from vtm.api.routes import catalog, config, events, gpus, health, pipelines, runs
 from vtm.api.routes import external as external_runs
 from vtm.api.routes import mlflow as mlflow_ops
 from vtm.api.routes import publish as model_publish
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(catalog.router, dependencies=secured)
     app.include_router(runs.router, dependencies=secured)
+    app.include_router(gpus.router, dependencies=secured)
     app.include_router(external_runs.router, dependencies=secured)
     app.include_router(events.router, dependencies=secured)
     app.include_router(config.router, dependencies=secured)

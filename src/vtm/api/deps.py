@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from vtm.api.runtime import Runtime
+from vtm.api.schemas import RunRecord
 from vtm.catalog import CatalogHolder
 from vtm.runs.service import RunService
+from vtm.store import RunData
 
 
 # Dependencies are async: a sync one costs a thread-pool round trip on every request.
@@ -29,7 +32,13 @@ async def get_catalog(runtime: RuntimeDep) -> CatalogHolder:
     return runtime.catalog
 
 
+async def get_record(runtime: RuntimeDep) -> Callable[[RunData], RunRecord]:
+    return runtime.record
+
+
 ServiceDep = Annotated[RunService, Depends(get_service)]
+# Makes a run's API record: with its place in the queue and its cost.
+RecordDep = Annotated[Callable[[RunData], RunRecord], Depends(get_record)]
 CatalogDep = Annotated[CatalogHolder, Depends(get_catalog)]
 
 

@@ -8,14 +8,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from vtm.api.schemas import RunRecord
+from vtm.api.schemas import GpuOut, GpusResponse, RunRecord
 from vtm.catalog import CatalogHolder
+from vtm.gpus import Inventory
 from vtm.integrations.mlflow.settler import MlflowSettler
 from vtm.integrations.mlflow.store import StoreInit
 from vtm.integrations.side_servers import SideServers
 from vtm.runs.events import EventBus
 from vtm.runs.external import ExternalRuns
-from vtm.runs.gpus import GpuPool, detect_gpus
+from vtm.runs.gpu_watch import GpuWatch
+from vtm.runs.queue import QueueBoard
 from vtm.runs.service import RunService
 from vtm.settings import Settings
 from vtm.store import RunData, RunRepository, create_db_engine, migrate
@@ -35,7 +37,9 @@ class Runtime:
     side_servers: SideServers
     settler: MlflowSettler
     external: ExternalRuns
+    board: QueueBoard
     _watch_stop: asyncio.Event
+    gpu_watch: GpuWatch | None = None
     _watch_task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -47,16 +51,20 @@ class Runtime:
         if not catalog.reload():
             log.error("catalog not loaded: %s", catalog.error)
         bus = EventBus()
+        board = QueueBoard()
 
         def publish(kind: str, run: RunData) -> None:
-            bus.publish(kind, RunRecord.of(run).model_dump_json(by_alias=True))
+            record = record_of(run, board, settings.gpu_hour_cost)
+            bus.publish(kind, record.model_dump_json(by_alias=True))
 
         repo = RunRepository(engine, tail_lines=settings.log_tail_lines)
-        gpus = GpuPool(detect_gpus(settings.gpus))
+        inventory = Inventory(settings.gpus, settings.nvml_module)
         mlflow_store = StoreInit(settings)
         side_servers = SideServers(settings, mlflow_store)  # refuses impossible settings first
         settler = MlflowSettler(settings, repo, publish, mlflow_store)
-        service = RunService(settings, catalog, repo, publish, gpus, on_finished=settler.submit)
+        service = RunService(
+            settings, catalog, repo, publish, inventory, board, on_finished=settler.submit
+        )
         external = ExternalRuns(settings, repo, publish, on_finished=settler.submit)
         return cls(
             settings,
@@ -68,8 +76,41 @@ class Runtime:
             side_servers=side_servers,
             settler=settler,
             external=external,
+            board=board,
             _watch_stop=asyncio.Event(),
         )
+
+    def record(self, run: RunData) -> RunRecord:
+        """A run as the API shows it, with its place in the queue and its cost."""
+        return record_of(run, self.board, self.settings.gpu_hour_cost)
+
+    def gpus(self) -> GpusResponse:
+        service = self.service
+        holders = service.gpus.holders()
+        readings = service.inventory.read()
+        outside = service.outside_use(readings)
+        return GpusResponse(
+            source=service.inventory.source,
+            gpus=[
+                GpuOut(
+                    index=index,
+                    name=reading.name if reading else f"GPU {index}",
+                    memory_total=reading.memory_total_mb if reading else None,
+                    memory_used=reading.memory_used_mb if reading else None,
+                    utilization=reading.utilization if reading else None,
+                    run_id=holders.get(index),
+                    outside_use=index in outside,
+                )
+                for index, reading in readings.items()
+            ],
+        )
+
+    def _sampled(self, run_ids: list[str]) -> None:
+        # The run pages' GPU charts refetch on their run's update; the GPUs panel on this.
+        for run_id in run_ids:
+            record = self.record(self.service.repo.get(run_id))
+            self.bus.publish("run.updated", record.model_dump_json(by_alias=True))
+        self.bus.publish("gpus.updated", self.gpus().model_dump_json(by_alias=True))
 
     def start(self) -> None:
         self.bus.bind(asyncio.get_running_loop())
@@ -81,6 +122,8 @@ class Runtime:
         self.service.recover()
         self.settler.start()  # runs that ended while no server was up
         self.external.start()
+        self.gpu_watch = GpuWatch(self.service, self.settings.gpu_sample_seconds, self._sampled)
+        self.gpu_watch.start()
         start_spare()  # so that even the first run starts without an interpreter start-up
 
     def _catalog_changed(self) -> None:
@@ -93,9 +136,16 @@ class Runtime:
         self._watch_stop.set()
         if self._watch_task is not None:
             await self._watch_task
+        if self.gpu_watch is not None:
+            await asyncio.to_thread(self.gpu_watch.close)
         await asyncio.to_thread(self.service.shutdown)
+        self.service.inventory.close()
         await asyncio.to_thread(self.external.close)
         await asyncio.to_thread(stop_spare)
         await asyncio.to_thread(self.side_servers.close)
         await asyncio.to_thread(self.settler.close)
         self.engine.dispose()
+
+
+def record_of(run: RunData, board: QueueBoard, gpu_hour_cost: float | None) -> RunRecord:
+    return RunRecord.of(run, board.get(run.id), gpu_hour_cost)

@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from vtm.catalog.models import FieldType, Scalar
+from vtm.runs.queue import QueueInfo
 from vtm.states import RunStatus
 from vtm.store import RunData
+from vtm.store.records import utcnow
 
 
 class ApiModel(BaseModel):
@@ -43,6 +45,27 @@ class RunOrigin(ApiModel):
         return cls.model_validate(origin)
 
 
+class QueueOut(ApiModel):
+    """Where a queued run stands: null on a run that is not waiting."""
+
+    position: int = Field(description="1 for the next waiting run to start.")
+    reason: str = Field(description="Why it waits, in words.")
+    estimated_start_at: datetime | None = Field(
+        description="When it will likely start, from the median duration of earlier runs of "
+        "the tasks it waits for; null when nothing is known."
+    )
+
+    @classmethod
+    def of(cls, info: QueueInfo | None) -> QueueOut | None:
+        if info is None:
+            return None
+        return cls(
+            position=info.position,
+            reason=info.reason,
+            estimated_start_at=info.estimated_start_at,
+        )
+
+
 class RunRecord(ApiModel):
     id: str
     task_id: str
@@ -68,9 +91,23 @@ class RunRecord(ApiModel):
         description="The trainer runs in the run's own folder (runner.workdir: run), whose "
         "files GET /api/runs/{id}/files lists."
     )
+    priority: int = Field(description="Its place in the queue: higher first, then first come.")
+    queue: QueueOut | None = Field(description="Where it stands while queued; null otherwise.")
+    gpu_hours: float = Field(description="GPUs held times hours held (so far, while it runs).")
+    energy_wh: float | None = Field(
+        description="What its GPUs used from its start to its end (their NVML energy "
+        "counters); null while it runs or where the GPUs do not count it."
+    )
+    cost: float | None = Field(
+        description="gpuHours times VTM_GPU_HOUR_COST; null when no rate is set."
+    )
 
     @classmethod
-    def of(cls, run: RunData) -> RunRecord:
+    def of(
+        cls, run: RunData, queue: QueueInfo | None = None, gpu_hour_cost: float | None = None
+    ) -> RunRecord:
+        """``queue``: the scheduler's answer for a waiting run; ``gpu_hour_cost``: the rate."""
+        hours = gpu_hours(run)
         return cls(
             id=run.id,
             task_id=run.task_id,
@@ -93,7 +130,19 @@ class RunRecord(ApiModel):
             updated_at=run.updated_at,
             origin=RunOrigin.of(run.origin),
             work_folder=run.launch.in_run_dir,
+            priority=run.priority,
+            queue=QueueOut.of(queue) if run.status is RunStatus.QUEUED else None,
+            gpu_hours=hours,
+            energy_wh=run.energy_wh,
+            cost=hours * gpu_hour_cost if gpu_hour_cost is not None else None,
         )
+
+
+def gpu_hours(run: RunData) -> float:
+    if not run.gpus or run.started_at is None:
+        return 0.0
+    end = run.finished_at or utcnow()
+    return len(run.gpus) * max(0.0, (end - run.started_at).total_seconds()) / 3600
 
 
 class RunPage(ApiModel):
@@ -109,6 +158,41 @@ class StartRunRequest(ApiModel):
     extra_fields: dict[str, Any] = Field(default_factory=dict)
     airflow: AirflowContext | None = Field(
         default=None, description="Set by Airflow's VtmRunOperator: the task try starting it."
+    )
+    priority: int | None = Field(
+        default=None,
+        ge=-1000,
+        le=1000,
+        description="Its place in the queue, higher first; default the task's "
+        "resources.priority, else 0.",
+    )
+
+
+class RunChange(ApiModel):
+    """What may change on a run: the priority of a queued one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority: int = Field(ge=-1000, le=1000)
+
+
+class GpuOut(ApiModel):
+    index: int
+    name: str
+    memory_total: float | None = Field(description="MiB; null without NVML.")
+    memory_used: float | None = Field(description="MiB in use, by any process.")
+    utilization: float | None = Field(description="Percent busy over NVML's last sample.")
+    run_id: str | None = Field(description="The run holding it, or null.")
+    outside_use: bool = Field(
+        description="No run of VTM's holds it but its memory in use is above "
+        "VTM_GPU_BUSY_MEMORY_MB: a process outside VTM uses it, so it is not handed out."
+    )
+
+
+class GpusResponse(ApiModel):
+    gpus: list[GpuOut]
+    source: Literal["nvml", "declared"] = Field(
+        description="nvml: found by NVML (VTM_GPUS=auto); declared: listed in VTM_GPUS."
     )
 
 

@@ -204,6 +204,9 @@ class Runner(_Model):
 
 class Resources(_Model):
     gpus: Annotated[int, Field(ge=0)] = 0
+    priority: int = Field(
+        default=0, description="The queue's order for the task's runs: higher first."
+    )
 
 
 class TaskMlflow(_Model):

@@ -66,7 +66,7 @@ class Foreground:
         self._stop = stop
 
     def run_trainer(self) -> Outcome:
-        spec = launch_spec(self.settings, self.run, self.run_dir, [])
+        spec = launch_spec(self.settings, self.run, self.run_dir, None)
         try:
             (self.settings.tensorboard_dir / self.run.id).mkdir(parents=True, exist_ok=True)
             popen = spawn_supervisor(self.run_dir, spec, tied=True)

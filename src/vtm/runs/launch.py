@@ -47,10 +47,14 @@ def launch_record(plan: LaunchPlan) -> LaunchRecord:
 
 
 def launch_spec(
-    settings: Settings, run: Launchable, run_dir: RunDir, gpus: list[int]
+    settings: Settings, run: Launchable, run_dir: RunDir, gpus: list[int] | None
 ) -> LaunchSpec:
     """The supervisor's spec for ``run`` in ``run_dir``: the recorded env first, then what
-    VTM sets (it wins: MLflow linking depends on it), with VTM's credentials taken out."""
+    VTM sets (it wins: MLflow linking depends on it), with VTM's credentials taken out.
+
+    ``gpus``: the GPUs the server gave the run, its only ones (``CUDA_VISIBLE_DEVICES`` is
+    always set, to the empty string for none); None where VTM does not hand out the
+    machine's GPUs (`vtm exec`: the machine's scheduler did)."""
     record = run.launch
     env = {
         **record.env,
@@ -59,7 +63,7 @@ def launch_spec(
         "VTM_RUN_DIR": str(run_dir.path),
         "VTM_TENSORBOARD_DIR": str(settings.tensorboard_dir / run.id),
     }
-    if gpus:
+    if gpus is not None:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in gpus)
     cwd = record.cwd or os.getcwd()
     if record.in_run_dir:

@@ -1,6 +1,6 @@
 """Starting, queueing, stopping and recovering runs.
 
-The service decides *when* a run starts (concurrency limit, free GPUs) and hands each
+The service decides *when* a run starts (the queue's rules: ``runs.queue``) and hands each
 running run to a RunMonitor. It never waits on a trainer: the per-run supervisor owns it.
 """
 
@@ -14,12 +14,13 @@ from typing import Any
 
 from vtm.catalog import CatalogHolder, plan_launch, resolve_fields
 from vtm.errors import Conflict, FieldError, InvalidRequest, NotFound
+from vtm.gpus import GpuPool, GpuReading, Inventory
 from vtm.runs.events import Publisher
-from vtm.runs.gpus import GpuPool
 from vtm.runs.ids import is_run_id, new_run_id
 from vtm.runs.launch import launch_record, launch_spec
 from vtm.runs.monitor import MonitorContext, RunMonitor
 from vtm.runs.origin import link_previous_try
+from vtm.runs.queue import Holding, QueueBoard, QueueState, Waiting, plan_queue
 from vtm.settings import Settings
 from vtm.states import IllegalTransition, RunStatus
 from vtm.store import NewRun, RunData, RunRepository
@@ -36,18 +37,24 @@ class RunService:
         catalog: CatalogHolder,
         repo: RunRepository,
         publish: Publisher,
-        gpus: GpuPool,
+        inventory: Inventory,
+        board: QueueBoard,
         on_finished: Callable[[RunData], None] | None = None,
     ) -> None:
-        """``on_finished``: called in the monitor's thread as each run ends; must not block."""
+        """``on_finished``: called in the monitor's thread as each run ends; must not block.
+        ``board``: where each scheduling pass leaves its answers for the waiting runs."""
         self.settings = settings
         self.catalog = catalog
         self.repo = repo
-        self.gpus = gpus
+        self.inventory = inventory
+        self.gpus = GpuPool(inventory.indices)
+        self.board = board
         self._publish = publish
         self._on_finished_hook = on_finished
         self._lock = threading.RLock()
         self._active: dict[str, RunMonitor] = {}
+        self._running: dict[str, RunData] = {}  # as each was launched: its GPUs and start
+        self._medians: dict[str, float | None] = {}  # by task: its runs' median duration
         self._shutdown = threading.Event()
         self._ctx = MonitorContext(
             repo=repo,
@@ -68,13 +75,20 @@ class RunService:
         return self.repo.get(run_id)
 
     def start(
-        self, task_id: str, fields: Mapping[str, Any], origin: Mapping[str, Any] | None = None
+        self,
+        task_id: str,
+        fields: Mapping[str, Any],
+        origin: Mapping[str, Any] | None = None,
+        priority: int | None = None,
     ) -> RunData:
         """Validate, record and launch (or queue) a run. ``origin`` says where it came from;
-        an Airflow task's retry is linked to the run of its previous try."""
+        an Airflow task's retry is linked to the run of its previous try. ``priority``:
+        its place in the queue (default: the task's ``resources.priority``)."""
         loaded = self.catalog.require()
         resolved = resolve_fields(loaded.catalog, task_id, fields)
         plan = plan_launch(loaded, task_id, resolved)
+        if priority is None:
+            priority = loaded.catalog.tasks[task_id].resources.priority
         if plan.gpus > len(self.gpus.all):
             raise InvalidRequest(
                 [
@@ -92,6 +106,7 @@ class RunService:
             command=list(plan.argv),
             launch=launch_record(plan),
             origin=link_previous_try(self.repo, task_id, origin),
+            priority=priority,
         )
         # Under the lock: the scheduler (a finishing run's thread) must not see the new row
         # as queued and launch it while this request launches it too.
@@ -118,6 +133,15 @@ class RunService:
         self._launch(run, [], event="run.created")
         return True
 
+    def set_priority(self, run_id: str, priority: int) -> RunData:
+        """Move a queued run in the queue; Conflict once it has started or ended."""
+        run = self.get(run_id)
+        with self._lock:  # not while a pass is deciding on the old order
+            run = self.repo.set_priority(run.id, priority)
+        self._publish("run.updated", run)
+        self.schedule()
+        return self.repo.get(run.id)
+
     def stop(self, run_id: str) -> RunData:
         """Stop a run: cancel it if queued, else ask its supervisor. Idempotent."""
         run = self.get(run_id)
@@ -135,6 +159,7 @@ class RunService:
                     run = self.repo.get(run_id)
             if run.status is RunStatus.STOPPED:
                 self._publish("run.finished", run)
+                self.schedule()  # the runs behind it move up
                 return run
         if run.status.is_terminal:
             return run
@@ -150,28 +175,80 @@ class RunService:
     # -- scheduling -------------------------------------------------------------------------
 
     def schedule(self) -> None:
-        """Start queued runs, oldest first, while there is room and GPUs."""
+        """One scheduling pass: start the queued runs the queue's rules let start, and tell
+        each run still waiting its position, reason and estimate (pushed when they change)."""
         if self._shutdown.is_set():
             return
         with self._lock:
-            for run in self.repo.queued():
-                if len(self._active) >= self.settings.max_concurrent_runs:
-                    return
-                gpus = self.gpus.acquire(run.launch.gpus)
-                if gpus is None:
-                    continue  # a smaller run may still fit
-                self._launch(run, gpus)
+            queued = {run.id: run for run in self.repo.queued()}
+            holding = self.holding()
+            tasks = {r.task_id for r in queued.values()} | {h.task_id for h in holding}
+            plan = plan_queue(
+                [
+                    Waiting(r.id, r.task_id, r.priority, r.seq, r.created_at, r.launch.gpus)
+                    for r in queued.values()
+                ],
+                holding,
+                self._state(read=bool(queued)),  # NVML is asked only when someone waits
+                self._median_durations(tasks) if queued else {},
+            )
+            for run_id, gpus in plan.starts:
+                self._launch(queued[run_id], gpus)
+            for run_id in sorted(self.board.replace(plan.waiting)):
+                self._publish("run.updated", queued[run_id])
+
+    def holding(self) -> list[Holding]:
+        """The runs going on this server, with the GPUs each holds."""
+        with self._lock:
+            return [
+                Holding(r.id, r.task_id, list(r.gpus), r.started_at or r.created_at)
+                for r in self._running.values()
+            ]
+
+    def outside_use(self, readings: Mapping[int, GpuReading | None]) -> set[int]:
+        """GPUs no run of VTM's holds whose memory in use is above VTM_GPU_BUSY_MEMORY_MB:
+        a process outside VTM is using them."""
+        holders = self.gpus.holders()
+        limit = self.settings.gpu_busy_memory_mb
+        return {
+            gpu
+            for gpu, reading in readings.items()
+            if gpu not in holders
+            and reading is not None
+            and reading.memory_used_mb is not None
+            and reading.memory_used_mb > limit
+        }
+
+    def _state(self, read: bool = True) -> QueueState:
+        return QueueState(
+            gpus=self.gpus.all,
+            free=self.gpus.free(),
+            outside=self.outside_use(self.inventory.read()) if read else set(),
+            max_running=self.settings.max_concurrent_runs,
+            now=utcnow(),
+            reserve_after=self.settings.queue_reserve_after,
+        )
+
+    def _median_durations(self, task_ids: set[str]) -> dict[str, float]:
+        missing = task_ids - set(self._medians)
+        if missing:
+            found = self.repo.median_durations(missing)
+            self._medians.update({t: found.get(t) for t in missing})
+        return {t: m for t in task_ids if (m := self._medians.get(t)) is not None}
 
     def _launch(self, run: RunData, gpus: list[int], event: str = "run.updated") -> None:
         """Start ``run`` under a supervisor; ``event`` announces it (a run launched the moment
         it was accepted is announced once, as created, after its trainer is on its way)."""
+        if not self.gpus.take(run.id, gpus):
+            raise RuntimeError(f"GPUs {gpus} are not free for run {run.id}")  # a bug if seen
         run_dir = RunDir(self.settings.runs_dir / run.id)
         spec = launch_spec(self.settings, run, run_dir, gpus)
+        energy = self.inventory.energy_mj(gpus)
         try:
             (self.settings.tensorboard_dir / run.id).mkdir(parents=True, exist_ok=True)
             popen: subprocess.Popen[bytes] | None = spawn_supervisor(run_dir, spec)
         except OSError as exc:
-            self.gpus.release(gpus)
+            self.gpus.release(run.id)
             failed = self.repo.transition(
                 run.id, RunStatus.FAILED, finished_at=utcnow(), error=f"could not launch: {exc}"
             )
@@ -179,22 +256,45 @@ class RunService:
                 self._publish(event, run)
             self._publish("run.finished", failed)
             return
-        started = self.repo.transition(run.id, RunStatus.RUNNING, started_at=utcnow(), gpus=gpus)
+        started = self.repo.transition(
+            run.id,
+            RunStatus.RUNNING,
+            started_at=utcnow(),
+            gpus=gpus,
+            gpu_energy_start={str(g): mj for g, mj in energy.items()} if energy else None,
+        )
         self._publish(event, started)
         self._watch(started, popen)
 
     def _watch(self, run: RunData, popen: subprocess.Popen[bytes] | None) -> None:
         monitor = RunMonitor(self._ctx, run, popen)
         self._active[run.id] = monitor
+        self._running[run.id] = run
         monitor.start()
 
     def _on_finished(self, run: RunData) -> None:
         with self._lock:
             self._active.pop(run.id, None)
-        self.gpus.release(run.gpus)
+            self._running.pop(run.id, None)
+            self._medians.pop(run.task_id, None)  # one more duration to count
+        run = self._record_energy(run)
+        self.gpus.release(run.id)
         self.schedule()
         if self._on_finished_hook is not None:
             self._on_finished_hook(run)
+
+    def _record_energy(self, run: RunData) -> RunData:
+        """The energy the run's GPUs used, from their counters at its start and now. A run
+        that ended while no server was up is counted to when this server found it ended."""
+        if not run.gpu_energy_start:
+            return run
+        end = self.inventory.energy_mj(list(run.gpu_energy_start))
+        if end is None:
+            return run
+        used_mj = sum(max(0, end[g] - mj) for g, mj in run.gpu_energy_start.items())
+        run = self.repo.set_fields(run.id, energy_wh=used_mj / 3.6e6)
+        self._publish("run.updated", run)
+        return run
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -210,7 +310,7 @@ class RunService:
                 if run.launch.external:
                     continue  # `vtm exec` supervises it elsewhere: see runs/external.py
                 if run.status is RunStatus.RUNNING and run.id not in self._active:
-                    self.gpus.claim(run.gpus)
+                    self.gpus.claim(run.id, run.gpus)
                     self._watch(run, None)
         self.schedule()
 

@@ -79,6 +79,12 @@ class RunRow(Base):
     mlflow_settled_at: Mapped[datetime | None]
     # How far each TensorBoard event file of the run has been read: {path: byte offset}.
     event_offsets: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The queue's order: higher first, then first come.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # Each held GPU's NVML energy counter (mJ) at the start, {"<index>": mJ}; NULL without one.
+    gpu_energy_start: Mapped[dict[str, Any] | None]
+    # What the run's GPUs used from its start to its end, when their counters tell.
+    energy_wh: Mapped[float | None]
 
     __table_args__ = (
         Index("ix_runs_status_seq", "status", "seq"),

@@ -34,6 +34,7 @@ class NewRun:
     # server's scheduler could launch it a second time.
     status: RunStatus = RunStatus.QUEUED
     started_at: datetime | None = None
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class RunData:
     gpus: list[int]
     origin: dict[str, Any] = field(default_factory=dict)
     event_offsets: dict[str, int] = field(default_factory=dict)
+    priority: int = 0
+    gpu_energy_start: dict[int, int] | None = None
+    energy_wh: float | None = None
 
 
 @dataclass(frozen=True)

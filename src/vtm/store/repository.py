@@ -104,6 +104,13 @@ def _to_data(row: RunRow) -> RunData:
         gpus=list(row.gpus),
         origin=dict(row.origin or {}),
         event_offsets={str(k): int(v) for k, v in (row.event_offsets or {}).items()},
+        priority=row.priority or 0,
+        gpu_energy_start=(
+            {int(k): int(v) for k, v in row.gpu_energy_start.items()}
+            if row.gpu_energy_start is not None
+            else None
+        ),
+        energy_wh=row.energy_wh,
     )
 
 
@@ -158,6 +165,7 @@ class RunRepository:
             protocol_errors=0,
             stop_requested=False,
             gpus=[],
+            priority=new.priority,
         )
         with self._sessions.begin() as session:
             session.add(row)
@@ -245,8 +253,47 @@ class RunRepository:
         runs = [_to_data(r) for r in rows[:limit]]
         return runs, (runs[-1].seq if len(rows) > limit else None)
 
+    def median_durations(self, task_ids: Collection[str], last: int = 20) -> dict[str, float]:
+        """Seconds the ``last`` completed runs of each task took, their median, by task id;
+        a task with none is left out. What the queue's start estimates rest on."""
+        medians: dict[str, float] = {}
+        with self._sessions() as session:
+            for task_id in sorted(set(task_ids)):
+                query = (
+                    select(RunRow.started_at, RunRow.finished_at)
+                    .where(
+                        RunRow.task_id == task_id,
+                        RunRow.status == RunStatus.COMPLETED.value,
+                        RunRow.started_at.is_not(None),
+                        RunRow.finished_at.is_not(None),
+                    )
+                    .order_by(RunRow.seq.desc())
+                    .limit(last)
+                )
+                took = sorted(
+                    (as_utc(end) - as_utc(start)).total_seconds()  # type: ignore[operator]
+                    for start, end in session.execute(query)
+                )
+                if took:
+                    mid = len(took) // 2
+                    medians[task_id] = (
+                        took[mid] if len(took) % 2 else (took[mid - 1] + took[mid]) / 2
+                    )
+        return medians
+
+    def add_points(self, run_id: str, points: Mapping[str, float], step: int) -> None:
+        """Keep samples VTM took itself (GPU telemetry) as metric points at ``step``; the
+        run's ``progress`` stays what its trainer reported."""
+        now = utcnow()
+        with self._sessions.begin() as session:
+            session.add_all(
+                MetricPointRow(run_id=run_id, name=name, step=step, value=value, recorded_at=now)
+                for name, value in points.items()
+                if math.isfinite(value)
+            )
+
     def queued(self) -> list[RunData]:
-        """Queued runs, oldest first: the order they start in."""
+        """Queued runs, oldest first (the queue's own order is ``runs.queue``'s)."""
         query = select(RunRow).where(RunRow.status == RunStatus.QUEUED.value).order_by(RunRow.seq)
         with self._sessions() as session:
             return [_to_data(r) for r in session.scalars(query)]
@@ -316,6 +363,20 @@ class RunRepository:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise Conflict(f"run {run_id} changed state while being updated")
             session.expire(row)
+            return _to_data(self._row(session, run_id))
+
+    def set_priority(self, run_id: str, priority: int) -> RunData:
+        """Change a queued run's priority; Conflict once it is no longer queued."""
+        with self._sessions.begin() as session:
+            self._row(session, run_id)
+            result = session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.status == RunStatus.QUEUED.value)
+                .values(priority=priority, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise Conflict(f"run {run_id} is no longer queued: its priority stays")
             return _to_data(self._row(session, run_id))
 
     def set_fields(self, run_id: str, **changes: Any) -> RunData:

@@ -71,11 +71,16 @@ def pipelines() -> Call:
 
 
 def start_run(
-    task_id: str, fields: Mapping[str, Any] | None, airflow: AirflowContext | None
+    task_id: str,
+    fields: Mapping[str, Any] | None,
+    airflow: AirflowContext | None,
+    priority: int | None = None,
 ) -> Call:
     body: dict[str, Any] = {"taskId": task_id, "fields": dict(fields or {})}
     if airflow:
         body["airflow"] = dict(airflow)
+    if priority is not None:
+        body["priority"] = priority
     # Not idempotent: each start is a new run.
     return Call("POST", "/api/runs/start", json=body, idempotent=False)
 
@@ -104,6 +109,15 @@ def list_runs(
 
 def get_run(run_id: str) -> Call:
     return Call("GET", "/api/runs/{run_id}", {"run_id": run_id})
+
+
+def set_priority(run_id: str, priority: int) -> Call:
+    body = {"priority": priority}
+    return Call("PATCH", "/api/runs/{run_id}", {"run_id": run_id}, json=body)  # idempotent
+
+
+def gpus() -> Call:
+    return Call("GET", "/api/gpus")
 
 
 def stop_run(run_id: str) -> Call:

@@ -117,9 +117,20 @@ class VtmClient:
         fields: Mapping[str, Any] | None = None,
         *,
         airflow: AirflowContext | None = None,
+        priority: int | None = None,
     ) -> dict[str, Any]:
-        """Start (or queue) a run of catalog task ``task_id``; its record."""
-        return cast(dict[str, Any], self._send(_calls.start_run(task_id, fields, airflow)))
+        """Start (or queue) a run of catalog task ``task_id``; its record. ``priority``: its
+        place in the queue, higher first (default: the task's)."""
+        call = _calls.start_run(task_id, fields, airflow, priority)
+        return cast(dict[str, Any], self._send(call))
+
+    def set_priority(self, run_id: str, priority: int) -> dict[str, Any]:
+        """Move a queued run in the queue; its record (ApiError 409 once it has started)."""
+        return cast(dict[str, Any], self._send(_calls.set_priority(run_id, priority)))
+
+    def gpus(self) -> dict[str, Any]:
+        """The server's GPUs: ``{"gpus": [...], "source": "nvml" | "declared"}``."""
+        return cast(dict[str, Any], self._send(_calls.gpus()))
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         return cast(dict[str, Any], self._send(_calls.get_run(run_id)))

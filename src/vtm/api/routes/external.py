@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from vtm.api.deps import RuntimeDep
+from vtm.api.deps import RecordDep, RuntimeDep
 from vtm.api.external_schemas import (
     ExternalRunAccepted,
     FinishExternalRun,
@@ -42,7 +42,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 
 @router.post("/external", status_code=201, responses=ERRORS)
 def register_external_run(
-    body: RegisterExternalRun, external: ExternalDep, response: Response
+    body: RegisterExternalRun, external: ExternalDep, record: RecordDep, response: Response
 ) -> ExternalRunAccepted:
     """Record a run `vtm exec` starts on its own machine; it is `running` from now on.
     Registering the same id again returns the run (200)."""
@@ -50,7 +50,7 @@ def register_external_run(
     if not created:
         response.status_code = 200
     return ExternalRunAccepted(
-        run=RunRecord.of(run),
+        run=record(run),
         heartbeat_seconds=external.heartbeat_seconds,
         heartbeat_timeout_seconds=external.timeout,
     )
@@ -87,7 +87,9 @@ async def append_external_output(
 
 
 @router.post("/{run_id}/finish", responses=ERRORS)
-def finish_external_run(run_id: str, body: FinishExternalRun, external: ExternalDep) -> RunRecord:
+def finish_external_run(
+    run_id: str, body: FinishExternalRun, external: ExternalDep, record: RecordDep
+) -> RunRecord:
     """The run ended with this outcome; every output byte (`size`) must have been posted."""
     run = external.finish(run_id, RunStatus(body.status), body.exit_code, body.error, body.size)
-    return RunRecord.of(run)
+    return record(run)

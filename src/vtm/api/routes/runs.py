@@ -10,13 +10,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from vtm.api.deps import ServiceDep
+from vtm.api.deps import RecordDep, ServiceDep
 from vtm.api.mlflow_schemas import ArtifactEntry, ArtifactListing
 from vtm.api.schemas import (
     ErrorBody,
     LogPage,
     MetricPointOut,
     MetricsResponse,
+    RunChange,
     RunPage,
     RunRecord,
     StartRunRequest,
@@ -35,10 +36,11 @@ ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "Unknown task or run"},
     422: {"model": ErrorBody, "description": "Invalid values, one message per field"},
 }
+CONFLICT: dict[str, object] = {"model": ErrorBody, "description": "The run is no longer queued"}
 
 
 @router.post("/start", status_code=201, responses=ERRORS)
-def start_run(body: StartRunRequest, service: ServiceDep) -> RunRecord:
+def start_run(body: StartRunRequest, service: ServiceDep, record: RecordDep) -> RunRecord:
     """Validate the fields against the catalog and start (or queue) a run."""
     clash = sorted(set(body.fields) & set(body.extra_fields))
     if clash:
@@ -48,8 +50,10 @@ def start_run(body: StartRunRequest, service: ServiceDep) -> RunRecord:
     origin = None
     if body.airflow is not None:
         origin = {"kind": "airflow", "airflow": body.airflow.model_dump(by_alias=True)}
-    run = service.start(body.task_id, {**body.fields, **body.extra_fields}, origin)
-    return RunRecord.of(run)
+    run = service.start(
+        body.task_id, {**body.fields, **body.extra_fields}, origin, priority=body.priority
+    )
+    return record(run)
 
 
 def _statuses(values: list[str]) -> list[RunStatus]:
@@ -69,6 +73,7 @@ def _statuses(values: list[str]) -> list[RunStatus]:
 @router.get("", responses=ERRORS)
 def list_runs(
     service: ServiceDep,
+    record: RecordDep,
     status: Annotated[list[str], Query(description="Filter: one or more statuses")] = [],  # noqa: B006
     task_id: Annotated[str | None, Query(alias="taskId")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -109,7 +114,7 @@ def list_runs(
         id_prefix=id_prefix,
     )
     return RunPage(
-        runs=[RunRecord.of(r) for r in runs],
+        runs=[record(r) for r in runs],
         next_cursor=str(next_seq) if next_seq is not None else None,
     )
 
@@ -122,14 +127,21 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 @router.get("/{run_id}", responses=ERRORS)
-def get_run(run_id: str, service: ServiceDep) -> RunRecord:
-    return RunRecord.of(service.get(run_id))
+def get_run(run_id: str, service: ServiceDep, record: RecordDep) -> RunRecord:
+    return record(service.get(run_id))
+
+
+@router.patch("/{run_id}", responses={**ERRORS, 409: CONFLICT})
+def change_run(run_id: str, body: RunChange, service: ServiceDep, record: RecordDep) -> RunRecord:
+    """Change a queued run's priority: it moves in the queue at once."""
+    return record(service.set_priority(run_id, body.priority))
 
 
 @router.post("/{run_id}/stop", responses=ERRORS)
-async def stop_run(run_id: str, service: ServiceDep) -> RunRecord:
-    """Stop a run: SIGTERM to its process group, SIGKILL after the grace period. Idempotent."""
-    return RunRecord.of(await run_in_threadpool(service.stop, run_id))
+async def stop_run(run_id: str, service: ServiceDep, record: RecordDep) -> RunRecord:
+    """Stop a run: SIGTERM to its process group, SIGKILL after the grace period. Idempotent.
+    A queued run is cancelled."""
+    return record(await run_in_threadpool(service.stop, run_id))
 
 
 @router.get("/{run_id}/logs", responses=ERRORS)
