@@ -251,3 +251,36 @@ def test_a_queued_runs_start_is_estimated_from_the_median_of_earlier_runs(
             srv.wait_status(run["id"])
     finally:
         srv.close()
+
+
+def test_the_terminal_shows_the_queue_and_moves_a_run(two_gpus: Server, gates: Path) -> None:
+    from test_cli import started_id, vtm
+
+    srv = two_gpus
+    holding = [held_run(srv, gates) for _ in range(2)]
+    gate = ["-s", "epochs=1", "-s", f"gate_dir={gates}", "-s", "pause_at=1"]
+    low = vtm(srv, "run", "one-gpu", *gate)
+    high = vtm(srv, "run", "one-gpu", "--priority", "3", *gate)
+    assert "queued #1: needs 1 GPU, 0 free" in high.stdout, high.stdout
+    low_id, high_id = started_id(low.stdout), started_id(high.stdout)
+
+    shown = vtm(srv, "queue", columns=200)
+    assert shown.returncode == 0, shown.stderr
+    assert "GPUs (declared in VTM_GPUS)" in shown.stdout
+    for run in holding:
+        assert run["id"] in shown.stdout
+    rows = [line for line in shown.stdout.splitlines() if low_id in line or high_id in line]
+    assert [high_id in rows[0], low_id in rows[1]] == [True, True], shown.stdout
+    assert "behind 1 run of higher priority" in rows[1]
+
+    moved = vtm(srv, "queue", low_id[:20], "--priority", "9", columns=200)
+    assert f"run {low_id}: priority 9" in moved.stdout, moved.stdout + moved.stderr
+    assert queue_of(srv, low_id)["position"] == 1
+    refused = vtm(srv, "queue", holding[0]["id"], "--priority", "1")
+    assert refused.returncode != 0
+    assert "no longer queued" in refused.stderr
+    for run_id in (low_id, high_id):
+        srv.client.post(f"/api/runs/{run_id}/stop")
+    for run in holding:
+        (gates / run["id"]).touch()
+        srv.wait_status(run["id"])

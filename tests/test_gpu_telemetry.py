@@ -97,5 +97,17 @@ def test_telemetry_energy_and_cost_of_a_run_and_a_gpu_used_outside_vtm(
         assert done["gpuHours"] == pytest.approx(took / 3600)
         assert done["cost"] == pytest.approx(done["gpuHours"] * 2.5)
         srv.wait_status(second["id"])
+        other = wait_for(
+            lambda: (r := srv.run(second["id"]))["energyWh"] is not None and r,
+            "the second run's energy to be recorded",
+        )
+
+        # The quality report adds them up for the task.
+        report = srv.client.get("/api/report", params={"task": "one-gpu"}).json()
+        use = report["tasks"][0]["gpuUse"]
+        assert (use["gpuRuns"], use["measuredRuns"]) == (2, 2)
+        assert use["energyWh"] == pytest.approx(done["energyWh"] + other["energyWh"])
+        assert use["gpuHours"] == pytest.approx(done["gpuHours"] + other["gpuHours"])
+        assert use["cost"] == pytest.approx(use["gpuHours"] * 2.5)
     finally:
         srv.close()

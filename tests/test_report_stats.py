@@ -317,3 +317,43 @@ def test_failure_kinds_follow_the_reasons_vtm_records() -> None:
     assert failure_kind("the supervisor did not start within 30 s", None) == "launch"
     assert failure_kind(None, 4) == "exit_code"
     assert failure_kind(None, None) == "other"
+
+
+def test_gpu_use_counts_gpu_hours_to_the_windows_end_energy_where_measured_and_cost() -> None:
+    def run(n: int, gpus: int, hours: float | None, energy: float | None) -> ReportRun:
+        start = BASE + timedelta(hours=n)
+        return ReportRun(
+            id=f"r{n}",
+            seq=n,
+            task_id="train",
+            status=RunStatus.COMPLETED if hours is not None else RunStatus.RUNNING,
+            fields={},
+            created_at=start,
+            started_at=start,
+            finished_at=start + timedelta(hours=hours) if hours is not None else None,
+            exit_code=0 if hours is not None else None,
+            error=None,
+            stop_requested=False,
+            gpus=gpus,
+            energy_wh=energy,
+        )
+
+    window = window_for("7d", NOW)
+    runs = [
+        run(0, 2, 1.5, 300.0),  # 3 GPU-hours
+        run(1, 1, 0.5, None),  # 0.5: its GPU had no energy counter
+        run(2, 0, 2.0, None),  # no GPU: no GPU-hours
+        run(100, 1, None, None),  # still going at NOW: 20 hours so far (started D4 04:00)
+    ]
+    report = build_report([TaskInfo("train", None, None)], runs, window, gpu_hour_cost=2.0)
+    use = report.tasks[0].gpu
+    assert use.gpu_hours == pytest.approx(3 + 0.5 + 20)
+    assert (use.gpu_runs, use.energy_wh, use.measured_runs) == (3, 300.0, 1)
+    assert use.cost == pytest.approx(23.5 * 2.0)
+    assert report.summary.gpu == use
+    assert (
+        "GPU use: 23.50 (3 runs) GPU-hours, energy 300.0 Wh (1 of 3 runs measured), cost 47.00"
+        in (render_markdown(report))
+    )
+    unpriced = build_report([TaskInfo("train", None, None)], runs, window)
+    assert unpriced.tasks[0].gpu.cost is None

@@ -15,6 +15,7 @@ from vtm.report.model import (
     DayOutcomes,
     Failure,
     FailureKind,
+    GpuUse,
     Incident,
     MetricPointRef,
     MetricSummary,
@@ -107,6 +108,26 @@ class ReportDurations(ApiModel):
     p95_seconds: float | None
 
 
+class ReportGpuUse(ApiModel):
+    gpu_hours: float = Field(description="GPUs held times hours held (to the window's end).")
+    gpu_runs: int = Field(description="Runs that held a GPU.")
+    energy_wh: float | None = Field(
+        description="Summed over the runs whose GPUs counted it (NVML); null: none did."
+    )
+    measured_runs: int = Field(description="Runs whose energy is in energyWh.")
+    cost: float | None = Field(description="gpuHours times VTM_GPU_HOUR_COST; null: no rate.")
+
+    @classmethod
+    def of(cls, g: GpuUse) -> ReportGpuUse:
+        return cls(
+            gpu_hours=g.gpu_hours,
+            gpu_runs=g.gpu_runs,
+            energy_wh=g.energy_wh,
+            measured_runs=g.measured_runs,
+            cost=g.cost,
+        )
+
+
 class ReportMetricValue(ApiModel):
     run_id: str
     finished_at: datetime
@@ -161,6 +182,7 @@ class ReportTask(ApiModel):
     primary_metric: ReportMetric | None
     manual_interventions: ReportManual
     success_streak: ReportStreak
+    gpu_use: ReportGpuUse
 
     @classmethod
     def of(cls, t: TaskReport) -> ReportTask:
@@ -184,6 +206,7 @@ class ReportTask(ApiModel):
                 total=t.manual.total,
             ),
             success_streak=ReportStreak(days=t.streak.days, latest_day=t.streak.latest_day),
+            gpu_use=ReportGpuUse.of(t.gpu),
         )
 
 
@@ -208,6 +231,7 @@ class ReportSummary(ApiModel):
     rerun_by_hand: int
     manual_interventions: int
     days: list[ReportDay] = Field(description="Finished runs per UTC day, all tasks.")
+    gpu_use: ReportGpuUse
 
 
 class QualityReport(ApiModel):
@@ -238,6 +262,7 @@ class QualityReport(ApiModel):
                 rerun_by_hand=s.rerun_by_hand,
                 manual_interventions=s.manual_interventions,
                 days=[ReportDay.of(d) for d in s.days],
+                gpu_use=ReportGpuUse.of(s.gpu),
             ),
             tasks=[ReportTask.of(t) for t in r.tasks],
         )

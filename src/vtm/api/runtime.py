@@ -40,6 +40,7 @@ class Runtime:
     board: QueueBoard
     _watch_stop: asyncio.Event
     gpu_watch: GpuWatch | None = None
+    _gpus_told: str = ""  # the last gpus.updated event's data
     _watch_task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -110,7 +111,10 @@ class Runtime:
         for run_id in run_ids:
             record = self.record(self.service.repo.get(run_id))
             self.bus.publish("run.updated", record.model_dump_json(by_alias=True))
-        self.bus.publish("gpus.updated", self.gpus().model_dump_json(by_alias=True))
+        gpus = self.gpus().model_dump_json(by_alias=True)
+        if gpus != self._gpus_told:  # idle GPUs are not news every few seconds
+            self._gpus_told = gpus
+            self.bus.publish("gpus.updated", gpus)
 
     def start(self) -> None:
         self.bus.bind(asyncio.get_running_loop())

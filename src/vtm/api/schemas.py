@@ -246,6 +246,7 @@ class TaskOut(ApiModel):
     base_task_type: str
     primary_metric: PrimaryMetricOut | None
     gpus: int
+    priority: int = Field(description="Its runs' place in the queue unless a start says.")
     fields: list[FieldOut]
     mlflow: TaskMlflowOut | None = Field(
         default=None,

@@ -21,6 +21,7 @@ from vtm.cli.follow import EXIT_NOT_FOLLOWED, TERMINAL, exit_code_for, follow, m
 from vtm.cli.options import (
     DEFAULT_URL,
     FollowOpt,
+    PriorityOpt,
     RunIdArg,
     SetOpt,
     TokenOpt,
@@ -28,6 +29,7 @@ from vtm.cli.options import (
     parse_sets,
 )
 from vtm.cli.publish import publish
+from vtm.cli.queue import queue
 from vtm.cli.report import report
 from vtm.cli.runids import resolve_run_id
 from vtm.cli.runs_table import runs_table
@@ -41,6 +43,7 @@ ORDER = (
     "show",
     "logs",
     "stop",
+    "queue",
     "rerun",
     "exec",
     "publish",
@@ -68,6 +71,7 @@ catalog_app = typer.Typer(
 )
 app.add_typer(catalog_app, name="catalog")
 app.command("report")(report)
+app.command("queue")(queue)
 app.command("publish")(publish)
 app.command("exec")(exec_command)
 
@@ -142,6 +146,7 @@ def run(
     task: Annotated[str, typer.Argument(help="Task id from the catalog.")],
     set_: SetOpt = [],  # noqa: B006
     follow_: FollowOpt = False,
+    priority: PriorityOpt = None,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
@@ -152,7 +157,7 @@ def run(
     """
     fields = parse_sets(set_)
     with client(url, token) as vtm:
-        _start(vtm, task, fields, follow_)
+        _start(vtm, task, fields, follow_, priority=priority)
 
 
 @app.command()
@@ -163,6 +168,7 @@ def rerun(
         typer.Option("--set", "-s", help="Change a field, key=value; repeatable."),
     ] = [],  # noqa: B006
     follow_: FollowOpt = False,
+    priority: PriorityOpt = None,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
@@ -182,17 +188,26 @@ def rerun(
         note = f" from {old['id']}"
         if changes:
             note += " with " + ", ".join(f"{k}={v}" for k, v in changes.items())
-        _start(vtm, old["taskId"], fields, follow_, note)
+        _start(vtm, old["taskId"], fields, follow_, note, priority)
 
 
 def _start(
-    vtm: VtmClient, task: str, fields: dict[str, Any], follow_: bool, note: str = ""
+    vtm: VtmClient,
+    task: str,
+    fields: dict[str, Any],
+    follow_: bool,
+    note: str = "",
+    priority: int | None = None,
 ) -> None:
     """Start the run; with ``follow_``, watch it and exit with its outcome."""
     record: dict[str, Any] | None = None
     try:
-        record = _api(lambda: vtm.start_run(task, fields))
+        record = _api(lambda: vtm.start_run(task, fields, priority=priority))
         console.print(f"started run [bold]{record['id']}[/] ({record['status']}){escape(note)}")
+        if record.get("queue"):
+            console.print(
+                f"  queued #{record['queue']['position']}: {escape(record['queue']['reason'])}"
+            )
         if not follow_:
             return
         final = _api(lambda: follow(vtm, record["id"], console))
@@ -265,13 +280,21 @@ def show(
         "exitCode",
         "error",
         "mlflowRunId",
+        "priority",
         "createdAt",
         "startedAt",
         "finishedAt",
         "lineCount",
         "protocolErrors",
+        "gpus",
+        "gpuHours",
+        "energyWh",
+        "cost",
     ):
         table.add_row(f"[bold]{key}[/]", "" if r.get(key) is None else str(r[key]))
+    if r.get("queue"):
+        q = r["queue"]
+        table.add_row("[bold]queue[/]", f"#{q['position']}: {escape(q['reason'])}")
     table.add_row("[bold]command[/]", " ".join(r["command"]))
     table.add_row("[bold]fields[/]", ", ".join(f"{k}={v}" for k, v in r["fields"].items()))
     table.add_row("[bold]progress[/]", ", ".join(f"{k}={v}" for k, v in r["progress"].items()))

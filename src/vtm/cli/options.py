@@ -24,6 +24,12 @@ FollowOpt = Annotated[bool, typer.Option("--follow", "-f", help="Show progress u
 SetOpt = Annotated[
     list[str], typer.Option("--set", "-s", help="A field value, key=value; repeatable.")
 ]
+PriorityOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--priority", "-p", help="Its place in the queue, higher first (default: the task's)."
+    ),
+]
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 

@@ -152,6 +152,9 @@ def _facts(task: TaskReport) -> str:
         ("streak", "Nightly streak", text.streak(task.streak.days, task.streak.latest_day)),
         ("stopped-by-hand", "Stopped by hand", str(len(task.manual.stopped_by_hand))),
         ("rerun-by-hand", "Re-run by hand", str(len(task.manual.rerun_by_hand))),
+        ("gpu-hours", "GPU-hours", text.gpu_hours(task.gpu)),
+        ("energy", "Energy", text.energy(task.gpu)),
+        ("cost", "Cost", text.cost(task.gpu)),
     ]  # fmt: skip
     cells = "".join(
         f'<div><dt>{_e(label)}</dt><dd data-testid="fact-{key}">{_e(value)}</dd></div>'

@@ -43,6 +43,7 @@ def _summary(report: Report) -> list[str]:
         f"- **Open incidents:** {s.incidents_open}",
         f"- **Manual interventions:** {s.manual_interventions} "
         f"({s.stopped_by_hand} stopped, {s.rerun_by_hand} re-run by hand)",
+        f"- **GPU use:** {text.gpu_line(s.gpu)}",
         f"- **Tasks:** {s.tasks}",
         "",
     ]
@@ -85,6 +86,7 @@ def _task(task: TaskReport) -> list[str]:
         f"- Duration p50 / p95: {text.duration(d.p50_seconds)} / {text.duration(d.p95_seconds)} "
         f"({d.count} finished runs)",
         f"- Nightly streak: {text.streak(task.streak.days, task.streak.latest_day)}",
+        f"- GPU use: {text.gpu_line(task.gpu)}",
         f"- Stopped by hand: {_ids(task.manual.stopped_by_hand)}",
         f"- Re-run by hand: {_ids(task.manual.rerun_by_hand)}",
     ]  # fmt: skip

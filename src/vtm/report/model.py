@@ -42,6 +42,8 @@ class ReportRun:
     # The last reported point of the task's primary metric; None when it reported none.
     metric: float | None = None
     origin: str = ORIGIN_PERSON
+    gpus: int = 0  # how many it held
+    energy_wh: float | None = None  # what its GPUs used, where their counters told
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,18 @@ class Outcomes:
 
 
 @dataclass(frozen=True)
+class GpuUse:
+    """What runs held of the GPUs: GPU-hours (held times hours, up to the window's end for a run
+    still going), energy where the GPUs counted it, and cost at the configured rate."""
+
+    gpu_hours: float = 0.0
+    gpu_runs: int = 0  # runs that held a GPU
+    energy_wh: float | None = None  # summed over the measured runs; None: none was
+    measured_runs: int = 0
+    cost: float | None = None  # None: no rate (VTM_GPU_HOUR_COST) is set
+
+
+@dataclass(frozen=True)
 class TaskReport:
     info: TaskInfo
     outcomes: Outcomes
@@ -162,6 +176,7 @@ class TaskReport:
     metric: MetricSummary | None
     manual: ManualInterventions
     streak: Streak
+    gpu: GpuUse = GpuUse()
 
 
 @dataclass(frozen=True)
@@ -182,6 +197,7 @@ class Summary:
     stopped_by_hand: int
     rerun_by_hand: int
     days: tuple[DayOutcomes, ...] = field(default=())  # finished runs per UTC day, all tasks
+    gpu: GpuUse = GpuUse()
 
     @property
     def manual_interventions(self) -> int:

@@ -97,6 +97,8 @@ def report_runs(
             error=r.error,
             stop_requested=r.stop_requested,
             metric=values.get(r.id),
+            gpus=len(r.gpus),
+            energy_wh=r.energy_wh,
         )
         for r in runs
     ]
@@ -109,6 +111,7 @@ def make_report(
     since: str = DEFAULT_SINCE,
     task: str | None = None,
     now: datetime | None = None,
+    gpu_hour_cost: float | None = None,
 ) -> Report:
     """The quality report over the runs created in the last ``since`` (of ``task`` only, when
     given). A task that is neither in the catalog nor has any run is NotFound; a known task
@@ -121,4 +124,6 @@ def make_report(
             raise NotFound(f"unknown task {task!r}: not in the catalog and no runs recorded")
         infos = {task: infos.get(task) or TaskInfo(task, None, None, in_catalog=False)}
     runs = report_runs(repo, runs_in(repo, window, task), infos)
-    return build_report(list(infos.values()), runs, window, task_filter=task)
+    return build_report(
+        list(infos.values()), runs, window, task_filter=task, gpu_hour_cost=gpu_hour_cost
+    )

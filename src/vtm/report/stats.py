@@ -22,6 +22,9 @@ Definitions (README "Quality report" repeats them for users):
 - Nightly success streak: count back over UTC days from the latest day on which the task had a
   finished run; each day counts while the last run to finish that day completed. A day with no
   finished run, or whose last run failed or was stopped, ends the streak.
+- GPU use: GPU-hours are GPUs held times hours held, from start to finish (to the window's end for
+  a run still going); energy sums the runs whose GPUs' NVML counters told (how many is shown);
+  cost is GPU-hours times VTM_GPU_HOUR_COST, when that rate is set.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from vtm.report.model import (
     Durations,
     Failure,
     FailureKind,
+    GpuUse,
     Incident,
     ManualInterventions,
     MetricPointRef,
@@ -267,7 +271,28 @@ def success_streak(runs: Sequence[ReportRun]) -> Streak:
     return Streak(days, latest)
 
 
-def task_report(info: TaskInfo, runs: Sequence[ReportRun], end: datetime) -> TaskReport:
+def gpu_use(runs: Sequence[ReportRun], end: datetime, rate: float | None) -> GpuUse:
+    """GPU-hours, energy and cost of ``runs`` (a run still going counts up to ``end``)."""
+    holding = [r for r in runs if r.gpus and r.started_at is not None]
+    hours = sum(
+        r.gpus * max(0.0, ((r.finished_at or end) - r.started_at).total_seconds()) / 3600
+        for r in holding
+        if r.started_at is not None
+    )
+    measured = [r.energy_wh for r in holding if r.energy_wh is not None]
+    return GpuUse(
+        gpu_hours=hours,
+        gpu_runs=len(holding),
+        energy_wh=sum(measured) if measured else None,
+        measured_runs=len(measured),
+        cost=hours * rate if rate is not None else None,
+    )
+
+
+def task_report(
+    info: TaskInfo, runs: Sequence[ReportRun], end: datetime, rate: float | None = None
+) -> TaskReport:
+    """``rate``: what a GPU-hour costs (VTM_GPU_HOUR_COST), if set."""
     found = failures(runs)
     found_incidents = incidents(runs, end)
     return TaskReport(
@@ -281,6 +306,7 @@ def task_report(info: TaskInfo, runs: Sequence[ReportRun], end: datetime) -> Tas
         metric=metric_summary(info, runs),
         manual=manual_interventions(runs),
         streak=success_streak(runs),
+        gpu=gpu_use(runs, end, rate),
     )
 
 
@@ -308,6 +334,7 @@ def build_report(
     runs: Sequence[ReportRun],
     window: Window,
     task_filter: str | None = None,
+    gpu_hour_cost: float | None = None,
 ) -> Report:
     """The whole report: one TaskReport per task in ``tasks`` (plus any task that has runs but
     is not listed, e.g. one removed from the catalog), and the summary over all of them."""
@@ -318,7 +345,7 @@ def build_report(
     for task_id in by_task:
         infos.setdefault(task_id, TaskInfo(task_id, None, None, in_catalog=False))
     reports = tuple(
-        task_report(infos[task_id], by_task.get(task_id, []), window.end)
+        task_report(infos[task_id], by_task.get(task_id, []), window.end, gpu_hour_cost)
         for task_id in sorted(infos)
     )
     every_incident = [i for t in reports for i in t.incidents]
@@ -331,6 +358,7 @@ def build_report(
         stopped_by_hand=sum(len(t.manual.stopped_by_hand) for t in reports),
         rerun_by_hand=sum(len(t.manual.rerun_by_hand) for t in reports),
         days=daily_outcomes(runs, window),
+        gpu=gpu_use(runs, window.end, gpu_hour_cost),
     )
     return Report(
         generated_at=window.end,

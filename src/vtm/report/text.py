@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from vtm.report.model import FailureKind, Goal, Report, Window
+from vtm.report.model import FailureKind, Goal, GpuUse, Report, Window
 
 DASH = "—"
 
@@ -19,6 +19,31 @@ KIND_LABELS: dict[FailureKind, str] = {
     "launch": "could not launch",
     "other": "other",
 }
+
+
+def gpu_hours(g: GpuUse) -> str:
+    return f"{g.gpu_hours:.2f} ({g.gpu_runs} runs)" if g.gpu_runs else DASH
+
+
+def energy(g: GpuUse) -> str:
+    if g.energy_wh is None:
+        return DASH
+    return f"{g.energy_wh:.1f} Wh ({g.measured_runs} of {g.gpu_runs} runs measured)"
+
+
+def cost(g: GpuUse) -> str:
+    return DASH if g.cost is None else f"{g.cost:.2f}"
+
+
+def gpu_line(g: GpuUse) -> str:
+    """GPU-hours, energy and cost in one line."""
+    if not g.gpu_runs:
+        return "no run held a GPU"
+    parts = [f"{gpu_hours(g)} GPU-hours", f"energy {energy(g)}"]
+    if g.cost is not None:
+        parts.append(f"cost {cost(g)}")
+    return ", ".join(parts)
+
 
 GOAL_WORDS: dict[Goal, str] = {"max": "higher is better", "min": "lower is better"}
 
@@ -41,6 +66,12 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "Duration p50 / p95",
         "started → finished of finished runs, linear interpolation between closest ranks "
         "(numpy's default).",
+    ),
+    (
+        "GPU use",
+        "GPUs held times hours held, start to finish (a run still going: to the window's "
+        "end); energy from the GPUs' NVML counters, over the runs whose GPUs count it; cost "
+        "is GPU-hours times VTM_GPU_HOUR_COST when that rate is set.",
     ),
     (
         "Best / latest",

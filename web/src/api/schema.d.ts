@@ -89,7 +89,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change Run
+         * @description Change a queued run's priority: it moves in the queue at once.
+         */
+        patch: operations["change_run_api_runs__run_id__patch"];
         trace?: never;
     };
     "/api/runs/{run_id}/stop": {
@@ -104,6 +108,7 @@ export interface paths {
         /**
          * Stop Run
          * @description Stop a run: SIGTERM to its process group, SIGKILL after the grace period. Idempotent.
+         *     A queued run is cancelled.
          */
         post: operations["stop_run_api_runs__run_id__stop_post"];
         delete?: never;
@@ -192,6 +197,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/gpus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Gpus
+         * @description Every GPU VTM may hand out, read through NVML now (where there is NVML).
+         */
+        get: operations["list_gpus_api_gpus_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/external": {
         parameters: {
             query?: never;
@@ -264,8 +289,9 @@ export interface paths {
         /**
          * Events
          * @description A `text/event-stream` of `run.created`, `run.updated`, `run.finished` (data: the
-         *     RunRecord) and `catalog.reloaded`. Reconnect with `Last-Event-ID` to be replayed what was
-         *     missed; a `resync` event means refetch state instead.
+         *     RunRecord), `catalog.reloaded` and `gpus.updated` (data: what GET /api/gpus answers,
+         *     when it changes, looked at every VTM_GPU_SAMPLE_SECONDS). Reconnect with `Last-Event-ID`
+         *     to be replayed what was missed; a `resync` event means refetch state instead.
          */
         get: operations["events_api_events_get"];
         put?: never;
@@ -595,7 +621,8 @@ export interface paths {
         /**
          * Get Report
          * @description Per task: runs, success rate, failures and reasons, MTTR, duration p50/p95, best and
-         *     latest primary metric, manual interventions and the nightly success streak.
+         *     latest primary metric, manual interventions, the nightly success streak and GPU use
+         *     (GPU-hours, energy, cost).
          */
         get: operations["get_report_api_report_get"];
         put?: never;
@@ -966,6 +993,49 @@ export interface components {
              * @default true
              */
             againstChampion: boolean;
+        };
+        /** GpuOut */
+        GpuOut: {
+            /** Index */
+            index: number;
+            /** Name */
+            name: string;
+            /**
+             * Memorytotal
+             * @description MiB; null without NVML.
+             */
+            memoryTotal: number | null;
+            /**
+             * Memoryused
+             * @description MiB in use, by any process.
+             */
+            memoryUsed: number | null;
+            /**
+             * Utilization
+             * @description Percent busy over NVML's last sample.
+             */
+            utilization: number | null;
+            /**
+             * Runid
+             * @description The run holding it, or null.
+             */
+            runId: string | null;
+            /**
+             * Outsideuse
+             * @description No run of VTM's holds it but its memory in use is above VTM_GPU_BUSY_MEMORY_MB: a process outside VTM uses it, so it is not handed out.
+             */
+            outsideUse: boolean;
+        };
+        /** GpusResponse */
+        GpusResponse: {
+            /** Gpus */
+            gpus: components["schemas"]["GpuOut"][];
+            /**
+             * Source
+             * @description nvml: found by NVML (VTM_GPUS=auto); declared: listed in VTM_GPUS.
+             * @enum {string}
+             */
+            source: "nvml" | "declared";
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1541,6 +1611,27 @@ export interface components {
             tasks: components["schemas"]["ReportTask"][];
         };
         /**
+         * QueueOut
+         * @description Where a queued run stands: null on a run that is not waiting.
+         */
+        QueueOut: {
+            /**
+             * Position
+             * @description 1 for the next waiting run to start.
+             */
+            position: number;
+            /**
+             * Reason
+             * @description Why it waits, in words.
+             */
+            reason: string;
+            /**
+             * Estimatedstartat
+             * @description When it will likely start, from the median duration of earlier runs of the tasks it waits for; null when nothing is known.
+             */
+            estimatedStartAt: string | null;
+        };
+        /**
          * RegisterExternalRun
          * @description A run `vtm exec` has validated against its own catalog and is about to start.
          */
@@ -1655,6 +1746,34 @@ export interface components {
             kind: "exit_code" | "timeout" | "signal" | "supervisor_lost" | "launch" | "other";
             /** Reason */
             reason: string;
+        };
+        /** ReportGpuUse */
+        ReportGpuUse: {
+            /**
+             * Gpuhours
+             * @description GPUs held times hours held (to the window's end).
+             */
+            gpuHours: number;
+            /**
+             * Gpuruns
+             * @description Runs that held a GPU.
+             */
+            gpuRuns: number;
+            /**
+             * Energywh
+             * @description Summed over the runs whose GPUs counted it (NVML); null: none did.
+             */
+            energyWh: number | null;
+            /**
+             * Measuredruns
+             * @description Runs whose energy is in energyWh.
+             */
+            measuredRuns: number;
+            /**
+             * Cost
+             * @description gpuHours times VTM_GPU_HOUR_COST; null: no rate.
+             */
+            cost: number | null;
         };
         /** ReportIncident */
         ReportIncident: {
@@ -1812,6 +1931,7 @@ export interface components {
              * @description Finished runs per UTC day, all tasks.
              */
             days: components["schemas"]["ReportDay"][];
+            gpuUse: components["schemas"]["ReportGpuUse"];
         };
         /** ReportTask */
         ReportTask: {
@@ -1840,6 +1960,15 @@ export interface components {
             primaryMetric: components["schemas"]["ReportMetric"] | null;
             manualInterventions: components["schemas"]["ReportManual"];
             successStreak: components["schemas"]["ReportStreak"];
+            gpuUse: components["schemas"]["ReportGpuUse"];
+        };
+        /**
+         * RunChange
+         * @description What may change on a run: the priority of a queued one.
+         */
+        RunChange: {
+            /** Priority */
+            priority: number;
         };
         /** RunComparison */
         RunComparison: {
@@ -1948,6 +2077,28 @@ export interface components {
              * @description The trainer runs in the run's own folder (runner.workdir: run), whose files GET /api/runs/{id}/files lists.
              */
             workFolder: boolean;
+            /**
+             * Priority
+             * @description Its place in the queue: higher first, then first come.
+             */
+            priority: number;
+            /** @description Where it stands while queued; null otherwise. */
+            queue: components["schemas"]["QueueOut"] | null;
+            /**
+             * Gpuhours
+             * @description GPUs held times hours held (so far, while it runs).
+             */
+            gpuHours: number;
+            /**
+             * Energywh
+             * @description What its GPUs used from its start to its end (their NVML energy counters); null while it runs or where the GPUs do not count it.
+             */
+            energyWh: number | null;
+            /**
+             * Cost
+             * @description gpuHours times VTM_GPU_HOUR_COST; null when no rate is set.
+             */
+            cost: number | null;
         };
         /**
          * RunStatus
@@ -2016,6 +2167,11 @@ export interface components {
             };
             /** @description Set by Airflow's VtmRunOperator: the task try starting it. */
             airflow?: components["schemas"]["AirflowContext"] | null;
+            /**
+             * Priority
+             * @description Its place in the queue, higher first; default the task's resources.priority, else 0.
+             */
+            priority?: number | null;
         };
         /** TaskMlflowOut */
         TaskMlflowOut: {
@@ -2043,6 +2199,11 @@ export interface components {
             primaryMetric: components["schemas"]["PrimaryMetricOut"] | null;
             /** Gpus */
             gpus: number;
+            /**
+             * Priority
+             * @description Its runs' place in the queue unless a start says.
+             */
+            priority: number;
             /** Fields */
             fields: components["schemas"]["FieldOut"][];
             /** @description The task's `mlflow:` block with its defaults filled in; null when the catalog declares none (the UI then offers no MLflow look-up for its runs). */
@@ -2272,6 +2433,59 @@ export interface operations {
             };
         };
     };
+    change_run_api_runs__run_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Unknown task or run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The run is no longer queued */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid values, one message per field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     stop_run_api_runs__run_id__stop_post: {
         parameters: {
             query?: never;
@@ -2477,6 +2691,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_gpus_api_gpus_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GpusResponse"];
                 };
             };
         };

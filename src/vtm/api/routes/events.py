@@ -85,8 +85,9 @@ async def events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """A `text/event-stream` of `run.created`, `run.updated`, `run.finished` (data: the
-    RunRecord) and `catalog.reloaded`. Reconnect with `Last-Event-ID` to be replayed what was
-    missed; a `resync` event means refetch state instead."""
+    RunRecord), `catalog.reloaded` and `gpus.updated` (data: what GET /api/gpus answers,
+    when it changes, looked at every VTM_GPU_SAMPLE_SECONDS). Reconnect with `Last-Event-ID`
+    to be replayed what was missed; a `resync` event means refetch state instead."""
     sub, missed = runtime.bus.subscribe(last_event_id)
     return StreamingResponse(
         _stream(sub, missed, run_id, runtime.bus.boot, resumed=bool(last_event_id)),

@@ -41,6 +41,7 @@ def _report(runtime: Runtime, since: str, task: str | None) -> Report:
         current.catalog if current else None,
         since=since,
         task=task or None,
+        gpu_hour_cost=runtime.settings.gpu_hour_cost,
     )
 
 
@@ -49,7 +50,8 @@ def get_report(
     runtime: RuntimeDep, since: SinceQuery = DEFAULT_SINCE, task: TaskQuery = None
 ) -> QualityReport:
     """Per task: runs, success rate, failures and reasons, MTTR, duration p50/p95, best and
-    latest primary metric, manual interventions and the nightly success streak."""
+    latest primary metric, manual interventions, the nightly success streak and GPU use
+    (GPU-hours, energy, cost)."""
     return QualityReport.of(_report(runtime, since, task))
 
 
