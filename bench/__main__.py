@@ -25,6 +25,7 @@ from bench import (
     api_list,
     output_throughput,
     progress_latency,
+    queue_pass,
     start_latency,
     ui_live,
 )
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     progress_latency.NAME: progress_latency.run,
     output_throughput.NAME: output_throughput.run,
     api_list.NAME: api_list.run,
+    queue_pass.NAME: queue_pass.run,
     ui_live.NAME: ui_live.run,
     airflow_trigger.NAME: airflow_trigger.run,
 }

@@ -11,6 +11,11 @@ from vtm.runs.queue import Holding, QueueBoard, QueueInfo, QueueState, Waiting, 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
+def at(seconds: float) -> float:
+    """The timestamp ``seconds`` after NOW."""
+    return (NOW + timedelta(seconds=seconds)).timestamp()
+
+
 def waiting(name: str, seq: int, gpus: int = 1, priority: int = 0, waited: float = 0) -> Waiting:
     return Waiting(name, f"task-{name}", priority, seq, NOW - timedelta(seconds=waited), gpus)
 
@@ -101,8 +106,8 @@ def test_the_estimate_replays_the_queue_against_the_medians() -> None:
         state(set()),
         medians,
     )
-    assert plan.waiting["a"].estimated_start_at == NOW + timedelta(seconds=70)
-    assert plan.waiting["b"].estimated_start_at == NOW + timedelta(seconds=200)
+    assert plan.waiting["a"].estimated_start_at == at(70)
+    assert plan.waiting["b"].estimated_start_at == at(200)
     # Without a's median, b's start cannot be known: it waits on a's end.
     unknown = plan_queue(
         [waiting("a", 1), waiting("b", 2, gpus=2)],
@@ -110,7 +115,7 @@ def test_the_estimate_replays_the_queue_against_the_medians() -> None:
         state(set()),
         {"task-x": 300.0, "task-y": 120.0},
     )
-    assert unknown.waiting["a"].estimated_start_at == NOW + timedelta(seconds=70)
+    assert unknown.waiting["a"].estimated_start_at == at(70)
     assert unknown.waiting["b"].estimated_start_at is None
 
 
@@ -118,16 +123,17 @@ def test_an_overdue_run_is_expected_to_end_now() -> None:
     plan = plan_queue(
         [waiting("a", 1)], [held("x", [0], 500)], state(set(), gpus=1), {"task-x": 60}
     )
-    assert plan.waiting["a"].estimated_start_at == NOW
+    assert plan.waiting["a"].estimated_start_at == at(0)
 
 
 def test_the_board_pushes_news_not_the_clock() -> None:
     board = QueueBoard()
-    first = QueueInfo(1, "needs 1 GPU, 0 free", NOW)
+    first = QueueInfo(1, "needs 1 GPU, 0 free", at(0))
     assert board.replace({"a": first}) == {"a"}
-    assert board.replace({"a": QueueInfo(1, first.reason, NOW + timedelta(seconds=10))}) == set()
-    assert board.replace({"a": QueueInfo(1, first.reason, NOW + timedelta(seconds=40))}) == {"a"}
-    assert board.replace({"a": QueueInfo(2, first.reason, NOW)}) == {"a"}
-    assert board.get("a") == QueueInfo(2, first.reason, NOW)
+    assert board.replace({"a": QueueInfo(1, first.reason, at(10))}) == set()
+    assert board.replace({"a": QueueInfo(1, first.reason, at(40))}) == {"a"}
+    assert board.replace({"a": QueueInfo(2, first.reason, at(0))}) == {"a"}
+    assert board.replace({"a": QueueInfo(2, first.reason, None)}) == {"a"}
+    assert board.get("a") == QueueInfo(2, first.reason, None)
     assert board.replace({}) == set()
     assert board.get("a") is None

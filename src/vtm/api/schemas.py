@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,7 +62,11 @@ class QueueOut(ApiModel):
         return cls(
             position=info.position,
             reason=info.reason,
-            estimated_start_at=info.estimated_start_at,
+            estimated_start_at=(
+                datetime.fromtimestamp(info.estimated_start_at, UTC)
+                if info.estimated_start_at is not None
+                else None
+            ),
         )
 
 

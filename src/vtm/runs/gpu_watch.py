@@ -1,10 +1,11 @@
 """A server thread that keeps the queue and the GPUs' figures current between events.
 
-Each second it makes a scheduling pass while runs wait (a reservation falls due with time, a
-GPU used outside VTM comes free without VTM hearing of it); every ``VTM_GPU_SAMPLE_SECONDS``
-it samples the GPUs through NVML into the metrics of the runs holding them, as
-``gpu/<index>/utilization``, ``gpu/<index>/memory_used_mb`` and ``gpu/<index>/power_w`` at
-the step of the seconds since the run started, and tells the UI (``on_sample``).
+Each second it lets the queue make a pass if one is due while runs wait (a reservation falls
+due with time, a GPU used outside VTM comes free without VTM hearing of it); every
+``VTM_GPU_SAMPLE_SECONDS`` it samples the GPUs through NVML into the metrics of the runs
+holding them, as ``gpu/<index>/utilization``, ``gpu/<index>/memory_used_mb`` and
+``gpu/<index>/power_w`` at the step of the seconds since the run started, and tells the UI
+(``on_sample``).
 """
 
 from __future__ import annotations
@@ -51,8 +52,7 @@ class GpuWatch(threading.Thread):
         next_sample = time.monotonic()
         while not self._stop_event.wait(min(TICK_SECONDS, self._sample_seconds)):
             try:
-                if self._service.board.waiting():
-                    self._service.schedule()
+                self._service.tick()
                 if time.monotonic() >= next_sample:
                     next_sample = time.monotonic() + self._sample_seconds
                     self._sample()

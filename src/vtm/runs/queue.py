@@ -18,14 +18,20 @@ runs. A run whose wait depends on an end nobody can estimate gets None.
 
 from __future__ import annotations
 
+import heapq
+import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
+
+UNKNOWN = math.inf  # a time nobody can estimate
 
 
-@dataclass(frozen=True)
-class Waiting:
+# Named tuples, not dataclasses, for what a pass handles once per waiting run: a pass over a
+# thousand runs is made each second, and tuples compare and build at C speed.
+class Waiting(NamedTuple):
     id: str
     task_id: str
     priority: int
@@ -44,11 +50,10 @@ class Holding:
     started_at: datetime
 
 
-@dataclass(frozen=True)
-class QueueInfo:
+class QueueInfo(NamedTuple):
     position: int  # 1 for the next run to start
     reason: str
-    estimated_start_at: datetime | None
+    estimated_start_at: float | None  # a POSIX timestamp; None: unknown
 
 
 @dataclass(frozen=True)
@@ -79,32 +84,48 @@ def plan_queue(
     state: QueueState,
     medians: Mapping[str, float],
 ) -> QueuePlan:
-    """``medians``: seconds a task's earlier runs took, by task id (absent: unknown)."""
+    """``medians``: seconds a task's earlier runs took, by task id (absent: unknown).
+
+    One pass over the queue in order (a server makes one each second while runs wait), so
+    each run costs a few comparisons; the words of the reasons are shared between runs."""
     order = queue_order(waiting)
-    usable = set(state.free) - state.outside
+    open_gpus = sorted(set(state.free) - state.outside)  # free, and not kept for a waiting run
     slots = state.max_running - len(holding)
-    reserved: set[int] = set()
+    reserve_before = state.now - timedelta(seconds=state.reserve_after)
     reserver: Waiting | None = None
     starts: list[tuple[str, list[int]]] = []
     blocked: list[tuple[Waiting, str]] = []
+    reasons: dict[tuple[int, bool, int], str] = {}
     for run in order:
-        open_gpus = sorted(usable - reserved)
         if slots > 0 and run.gpus <= len(open_gpus):
-            chosen = open_gpus[: run.gpus]
-            usable.difference_update(chosen)
+            starts.append((run.id, open_gpus[: run.gpus]))
+            open_gpus = open_gpus[run.gpus :]
             slots -= 1
-            starts.append((run.id, chosen))
             continue
-        blocked.append((run, _resource_reason(run, state, slots, open_gpus, reserver)))
-        waited = (state.now - run.created_at).total_seconds()
-        if reserver is None and slots > 0 and run.gpus and waited >= state.reserve_after:
-            reserver = run
-            reserved = set(sorted(usable)[: run.gpus])
+        key = (run.gpus, slots > 0, len(open_gpus))
+        reason = reasons.get(key)
+        if reason is None:
+            reason = reasons[key] = _resource_reason(run, state, slots, open_gpus, reserver)
+        blocked.append((run, reason))
+        if reserver is None and slots > 0 and run.gpus and run.created_at <= reserve_before:
+            # It cannot start, so it needs more than is open: it keeps all of it.
+            reserver, open_gpus, reasons = run, [], {}
     estimates = _estimates(order, starts, holding, state, medians)
     info: dict[str, QueueInfo] = {}
-    for position, (run, reason) in enumerate(blocked, start=1):
-        ahead = [w for w, _ in blocked[: position - 1]]
-        info[run.id] = QueueInfo(position, _join(reason, _behind(run, ahead)), estimates[run.id])
+    # ``blocked`` is in queue order, priority first: the runs ahead of one with a higher
+    # priority are those ahead of the first waiting run of its own priority.
+    first_of_priority, previous, head = 0, None, ""
+    for ahead, (run, reason) in enumerate(blocked):
+        if run.priority != previous:
+            first_of_priority, previous = ahead, run.priority
+            head = f"{reason}; behind {_runs(ahead)} of higher priority" if ahead else reason
+            said = reason
+        elif reason != said:
+            higher = f"; behind {_runs(first_of_priority)} of higher priority"
+            head, said = (reason + higher if first_of_priority else reason), reason
+        earlier = ahead - first_of_priority
+        text = head if not earlier else f"{head}; behind {_runs(earlier)} queued earlier"
+        info[run.id] = QueueInfo(ahead + 1, text, estimates[run.id])
     return QueuePlan(starts, info)
 
 
@@ -122,21 +143,6 @@ def _resource_reason(
     return "; ".join(parts)
 
 
-def _behind(run: Waiting, ahead: list[Waiting]) -> str:
-    higher = sum(1 for w in ahead if w.priority > run.priority)
-    earlier = len(ahead) - higher
-    parts = []
-    if higher:
-        parts.append(f"behind {_runs(higher)} of higher priority")
-    if earlier:
-        parts.append(f"behind {_runs(earlier)} queued earlier")
-    return "; ".join(parts)
-
-
-def _join(*parts: str) -> str:
-    return "; ".join(p for p in parts if p)
-
-
 def _gpus(n: int) -> str:
     return "1 GPU" if n == 1 else f"{n} GPUs"
 
@@ -151,57 +157,43 @@ def _estimates(
     holding: Sequence[Holding],
     state: QueueState,
     medians: Mapping[str, float],
-) -> dict[str, datetime | None]:
-    """When each waiting run is expected to start: the queue replayed in order, each run
-    taking the GPUs (and run slot) that come free first."""
-    now = state.now
+) -> dict[str, float | None]:
+    """When each waiting run is expected to start (a POSIX timestamp): the queue replayed in
+    order, each run taking the GPUs (and run slot) that come free first. Worked in seconds
+    from now; ``UNKNOWN`` (infinity) where no one can tell, which spreads to whatever waits
+    on it."""
+    now = state.now.timestamp()
 
-    def end(task_id: str, start: datetime | None) -> datetime | None:
-        median = medians.get(task_id)
-        if start is None or median is None:
-            return None
-        return max(start + timedelta(seconds=median), now)
-
-    # When each GPU and each run slot comes free; None: not known.
-    gpu_free: dict[int, datetime | None] = {
-        g: (None if g in state.outside else now) for g in state.gpus
-    }
-    slot_free: list[datetime | None] = [now] * max(0, state.max_running - len(holding))
+    # When each GPU and each run slot comes free.
+    gpu_free = {g: (UNKNOWN if g in state.outside else 0.0) for g in state.gpus}
+    slots = [0.0] * max(0, state.max_running - len(holding))
     for held in holding:
-        done = end(held.task_id, held.started_at)
-        for g in held.gpus:
-            gpu_free[g] = done
-        slot_free.append(done)
+        done = max(held.started_at.timestamp() - now + medians.get(held.task_id, UNKNOWN), 0.0)
+        gpu_free.update(dict.fromkeys(held.gpus, done))
+        slots.append(done)
+    heapq.heapify(slots)
     started = dict(starts)
-    result: dict[str, datetime | None] = {}
+    result: dict[str, float | None] = {}
+    by_time = gpu_free.__getitem__
     for run in order:
-        if run.id in started:
-            chosen: list[int] = started[run.id]
-            begin: datetime | None = now
-            slot = _earliest(slot_free)
+        slot = heapq.heappop(slots) if slots else UNKNOWN
+        chosen = started.get(run.id)
+        if chosen is not None:
+            begin = 0.0
         else:
-            known = sorted((t, g) for g, t in gpu_free.items() if t is not None)
-            slot = _earliest(slot_free)
-            if len(known) < run.gpus or slot is None:
-                begin, chosen = None, []
-            else:
-                picked = known[: run.gpus]
-                chosen = [g for _, g in picked]
-                gpu_time = picked[-1][0] if picked else now
-                slot_time = slot_free[slot]
-                begin = max(gpu_time, slot_time or now)
-            result[run.id] = begin
-        done = end(run.task_id, begin)
-        for g in chosen:
-            gpu_free[g] = done
-        if slot is not None:
-            slot_free[slot] = done
+            chosen = sorted(gpu_free, key=by_time)[: run.gpus]
+            if len(chosen) < run.gpus:
+                begin = UNKNOWN
+            else:  # when the last of its GPUs, and a slot, come free
+                begin = max(gpu_free[chosen[-1]], slot) if chosen else slot
+            result[run.id] = now + begin if begin < UNKNOWN else None
+        done = begin + medians.get(run.task_id, UNKNOWN)
+        gpu_free.update(dict.fromkeys(chosen, done))
+        heapq.heappush(slots, done)
+        if done == UNKNOWN and slots[0] == UNKNOWN and min(gpu_free.values()) == UNKNOWN:
+            break  # nothing will be known from here on: the runs left wait on the unknown
+    result.update((r.id, None) for r in order if r.id not in result and r.id not in started)
     return result
-
-
-def _earliest(times: list[datetime | None]) -> int | None:
-    known = [(t, i) for i, t in enumerate(times) if t is not None]
-    return min(known)[1] if known else None
 
 
 class QueueBoard:
@@ -216,25 +208,23 @@ class QueueBoard:
         with self._lock:
             return self._info.get(run_id)
 
-    def waiting(self) -> bool:
-        with self._lock:
-            return bool(self._info)
-
     def replace(self, info: dict[str, QueueInfo]) -> set[str]:
         """Keep ``info``; the ids whose answer is news since they were last pushed (the
         caller pushes their records)."""
         with self._lock:
-            self._info = dict(info)
-            news = {i for i, now in info.items() if _differs(self._told.get(i), now)}
-            self._told = {
-                i: (info[i] if i in news else told) for i, told in self._told.items() if i in info
-            } | {i: info[i] for i in news}
+            self._info = info
+            told = self._told
+            news = {
+                i for i, now in info.items() if told.get(i) != now and _differs(told.get(i), now)
+            }
+            if news or len(told) != len(info):
+                self._told = {i: (now if i in news else told[i]) for i, now in info.items()}
         return news
 
 
 # An estimate that moves by less than this is not news: one that is already due follows the
 # clock, and would otherwise be pushed on every pass.
-ESTIMATE_NEWS = timedelta(seconds=30)
+ESTIMATE_NEWS = 30.0  # seconds
 
 
 def _differs(before: QueueInfo | None, now: QueueInfo) -> bool:

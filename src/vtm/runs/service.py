@@ -10,6 +10,7 @@ import logging
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from vtm.catalog import CatalogHolder, plan_launch, resolve_fields
@@ -20,7 +21,14 @@ from vtm.runs.ids import is_run_id, new_run_id
 from vtm.runs.launch import launch_record, launch_spec
 from vtm.runs.monitor import MonitorContext, RunMonitor
 from vtm.runs.origin import link_previous_try
-from vtm.runs.queue import Holding, QueueBoard, QueueState, Waiting, plan_queue
+from vtm.runs.queue import (
+    ESTIMATE_NEWS,
+    Holding,
+    QueueBoard,
+    QueueState,
+    Waiting,
+    plan_queue,
+)
 from vtm.settings import Settings
 from vtm.states import IllegalTransition, RunStatus
 from vtm.store import NewRun, RunData, RunRepository
@@ -54,7 +62,12 @@ class RunService:
         self._lock = threading.RLock()
         self._active: dict[str, RunMonitor] = {}
         self._running: dict[str, RunData] = {}  # as each was launched: its GPUs and start
+        # The queue, held here: every change to a queued run goes through this service, so a
+        # scheduling pass reads no row (recover() loads it from the store at start).
+        self._queued: dict[str, tuple[RunData, Waiting]] = {}
         self._medians: dict[str, float | None] = {}  # by task: its runs' median duration
+        self._next_pass = utcnow()  # when the GPU watch's tick should make a pass anyway
+        self._outside: set[int] = set()  # GPUs in use outside VTM, as the last pass saw
         self._shutdown = threading.Event()
         self._ctx = MonitorContext(
             repo=repo,
@@ -114,6 +127,7 @@ class RunService:
             run = self.repo.insert(new)
             started = self._start_now(run)
             if not started:
+                self._enqueue(run)
                 self._publish("run.created", run)
         if not started:
             self.schedule()
@@ -138,6 +152,7 @@ class RunService:
         run = self.get(run_id)
         with self._lock:  # not while a pass is deciding on the old order
             run = self.repo.set_priority(run.id, priority)
+            self._enqueue(run)
         self._publish("run.updated", run)
         self.schedule()
         return self.repo.get(run.id)
@@ -157,6 +172,8 @@ class RunService:
                     )
                 except (Conflict, IllegalTransition):
                     run = self.repo.get(run_id)
+                if run.status is not RunStatus.QUEUED:
+                    self._queued.pop(run_id, None)
             if run.status is RunStatus.STOPPED:
                 self._publish("run.finished", run)
                 self.schedule()  # the runs behind it move up
@@ -180,22 +197,51 @@ class RunService:
         if self._shutdown.is_set():
             return
         with self._lock:
-            queued = {run.id: run for run in self.repo.queued()}
+            queued = self._queued
             holding = self.holding()
-            tasks = {r.task_id for r in queued.values()} | {h.task_id for h in holding}
+            tasks = {w.task_id for _, w in queued.values()} | {h.task_id for h in holding}
+            state = self._state(read=bool(queued))  # NVML is asked only when someone waits
+            waiting = [w for _, w in queued.values()]
             plan = plan_queue(
-                [
-                    Waiting(r.id, r.task_id, r.priority, r.seq, r.created_at, r.launch.gpus)
-                    for r in queued.values()
-                ],
-                holding,
-                self._state(read=bool(queued)),  # NVML is asked only when someone waits
-                self._median_durations(tasks) if queued else {},
+                waiting, holding, state, self._median_durations(tasks) if queued else {}
             )
+            self._outside = state.outside
+            self._next_pass = self._pass_due(waiting, state)
             for run_id, gpus in plan.starts:
-                self._launch(queued[run_id], gpus)
+                run, _ = self._queued.pop(run_id)
+                self._launch(run, gpus)
             for run_id in sorted(self.board.replace(plan.waiting)):
-                self._publish("run.updated", queued[run_id])
+                self._publish("run.updated", self._queued[run_id][0])
+
+    def tick(self) -> None:
+        """Called every second or so (the GPU watch): a pass when time or the GPUs may have
+        changed an answer, a reservation fallen due, a GPU used outside VTM come free."""
+        with self._lock:
+            if not self._queued:
+                return
+            due = utcnow() >= self._next_pass
+            if not due and self.inventory.has_readings:
+                due = self.outside_use(self.inventory.read()) != self._outside
+        if due:
+            self.schedule()
+
+    def _pass_due(self, waiting: list[Waiting], state: QueueState) -> datetime:
+        """When the next pass is due without an event: as the first run waiting for GPUs
+        could begin its reservation, and at least every ESTIMATE_NEWS seconds."""
+        due = state.now + timedelta(seconds=ESTIMATE_NEWS)
+        oldest = min((w.created_at for w in waiting if w.gpus), default=None)
+        if oldest is not None:
+            reserve_at = oldest + timedelta(seconds=state.reserve_after)
+            if reserve_at > state.now:
+                due = min(due, reserve_at)
+        return due
+
+    def _enqueue(self, run: RunData) -> None:
+        """Hold a queued run (again, as it changes) for the scheduling passes."""
+        waiting = Waiting(
+            run.id, run.task_id, run.priority, run.seq, run.created_at, run.launch.gpus
+        )
+        self._queued[run.id] = (run, waiting)
 
     def holding(self) -> list[Holding]:
         """The runs going on this server, with the GPUs each holds."""
@@ -312,6 +358,8 @@ class RunService:
                 if run.status is RunStatus.RUNNING and run.id not in self._active:
                     self.gpus.claim(run.id, run.gpus)
                     self._watch(run, None)
+                elif run.status is RunStatus.QUEUED:
+                    self._enqueue(run)
         self.schedule()
 
     def active_count(self) -> int:

@@ -4,7 +4,7 @@ import createClient from "openapi-fetch";
 import { HttpError, NetworkError, httpErrorOf } from "./errors";
 import type { paths } from "./schema";
 import { getToken } from "./token";
-import type { ArtifactOwner, RunFilters, StartRunRequest } from "./types";
+import type { ArtifactOwner, RunChange, RunFilters, StartRunRequest } from "./types";
 
 export interface ApiOptions {
   /** Origin of the VTM server; the page's own origin by default. */
@@ -74,6 +74,10 @@ export function createApi(options: ApiOptions = {}) {
       call(client.GET("/api/runs/{run_id}", { params: run(id), signal })),
     startRun: (body: StartRunRequest) => call(client.POST("/api/runs/start", { body })),
     stopRun: (id: string) => call(client.POST("/api/runs/{run_id}/stop", { params: run(id) })),
+    /** A queued run's new priority (409 once it is no longer queued). */
+    changeRun: (id: string, body: RunChange) =>
+      call(client.PATCH("/api/runs/{run_id}", { params: run(id), body })),
+    getGpus: (signal?: AbortSignal) => call(client.GET("/api/gpus", { signal })),
     getLogs: (id: string, offset: number, limit: number, signal?: AbortSignal) =>
       call(
         client.GET("/api/runs/{run_id}/logs", {

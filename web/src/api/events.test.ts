@@ -1,10 +1,10 @@
 import { QueryClient, QueryObserver } from "@tanstack/react-query";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FakeEventSource } from "../test/fakeEventSource";
-import { makeRun } from "../test/fixtures";
+import { makeGpu, makeRun } from "../test/fixtures";
 import { RunEventStream } from "./events";
 import { keys } from "./keys";
-import type { RunFilters, RunPage, RunRecord } from "./types";
+import type { GpusResponse, RunFilters, RunPage, RunRecord } from "./types";
 
 const ACTIVE: RunFilters = { status: ["queued", "running"], limit: 200 };
 const FINISHED: RunFilters = { status: ["completed", "failed", "stopped"], limit: 10 };
@@ -93,6 +93,44 @@ describe("the event stream feeds the query cache", () => {
     answer({ runs: [run], nextCursor: null });
     await vi.advanceTimersByTimeAsync(0);
     expect(client.getQueryData<RunPage>(keys.runList(ACTIVE))?.runs).toEqual([]);
+    unsubscribe();
+  });
+
+  it("writes gpus.updated into the GPUs query, and refetches it when a run takes or frees GPUs", async () => {
+    const run = makeRun({ status: "running", gpus: [1] });
+    const held: GpusResponse = {
+      source: "declared",
+      gpus: [makeGpu({ index: 0 }), makeGpu({ index: 1, runId: run.id })],
+    };
+    const queryFn = vi.fn(async () => held);
+    const observer = new QueryObserver(client, { queryKey: keys.gpus, queryFn, staleTime: Infinity });
+    const unsubscribe = observer.subscribe(() => {});
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queryFn).toHaveBeenCalledTimes(1);
+    const source = connect();
+
+    const pushed: GpusResponse = {
+      ...held,
+      gpus: [makeGpu({ index: 0, utilization: 50 }), makeGpu({ index: 1 })],
+    };
+    source.emit("gpus.updated", pushed);
+    expect(client.getQueryData(keys.gpus)).toEqual(pushed);
+    source.emitRaw("gpus.updated", "{not json");
+    source.emit("gpus.updated", { gpus: "none" });
+    expect(client.getQueryData(keys.gpus)).toEqual(pushed);
+
+    // The cache says GPU 1 is free, the run says it holds it: who holds what is refetched.
+    source.emit("run.updated", run, "b-1");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queryFn).toHaveBeenCalledTimes(2);
+    // Its progress lines agree with the GPUs now: nothing to refetch.
+    source.emit("run.updated", { ...run, lineCount: 3 }, "b-2");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queryFn).toHaveBeenCalledTimes(2);
+    // It ended while the cache still shows it on GPU 1.
+    source.emit("run.finished", { ...run, status: "completed", updatedAt: "2026-11-26T12:05:00Z" }, "b-3");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queryFn).toHaveBeenCalledTimes(3);
     unsubscribe();
   });
 

@@ -1,10 +1,11 @@
-// The live feed: one EventSource on /api/events whose run records are folded into the query
-// cache as they arrive. While the stream is down the run queries are polled instead (every 2 s),
-// and when it comes back anything that may have been missed is refetched.
+// The live feed: one EventSource on /api/events whose run records (and the GPUs' state) are
+// folded into the query cache as they arrive. While the stream is down the run and GPU queries
+// are polled instead (every 2 s), and when it comes back anything that may have been missed is
+// refetched.
 import type { QueryClient } from "@tanstack/react-query";
 import { applyRunRecord } from "./cache";
 import { keys } from "./keys";
-import type { RunRecord } from "./types";
+import type { GpusResponse, RunRecord } from "./types";
 
 export type ConnectionState = "connecting" | "live" | "catching-up" | "polling-fallback";
 
@@ -52,6 +53,24 @@ function parseRun(data: string): RunRecord | null {
   } catch {
     return null; // a damaged event must not break the feed; the next one or a resync repairs it
   }
+}
+
+function parseGpus(data: string): GpusResponse | null {
+  try {
+    const value: unknown = JSON.parse(data);
+    if (typeof value !== "object" || value === null) return null;
+    const { gpus, source } = value as Partial<GpusResponse>;
+    return Array.isArray(gpus) && typeof source === "string" ? (value as GpusResponse) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A pushed run that took GPUs or gave them back, which the cached GPUs do not show yet. */
+function gpusDisagree(gpus: GpusResponse | undefined, run: RunRecord): boolean {
+  if (!gpus) return false;
+  const holds = new Set(run.status === "running" ? run.gpus : []);
+  return gpus.gpus.some((gpu) => (gpu.runId === run.id) !== holds.has(gpu.index));
 }
 
 function parseHello(data: string): { boot: string | null; replayed: boolean } {
@@ -174,6 +193,10 @@ export class RunEventStream {
     source.addEventListener("catalog.reloaded", () => {
       if (mine()) void this.client.invalidateQueries({ queryKey: keys.catalog });
     });
+    source.addEventListener("gpus.updated", (event) => {
+      const gpus = mine() ? parseGpus(event.data) : null;
+      if (gpus) this.client.setQueryData<GpusResponse>(keys.gpus, gpus);
+    });
     for (const type of RUN_EVENTS) {
       source.addEventListener(type, (event) => {
         if (mine() && event.lastEventId) this.lastEventId = event.lastEventId;
@@ -184,6 +207,10 @@ export class RunEventStream {
         const oldest = this.pushed.keys().next();
         if (this.pushed.size > PUSHED_LIMIT && !oldest.done) this.pushed.delete(oldest.value);
         applyRunRecord(this.client, run);
+        // A run started or ended: who holds which GPU changed now, not at the next sample.
+        if (gpusDisagree(this.client.getQueryData<GpusResponse>(keys.gpus), run)) {
+          void this.client.invalidateQueries({ queryKey: keys.gpus });
+        }
         if (type !== "run.created") this.refreshMetrics(run.id, type === "run.finished");
       });
     }
@@ -209,6 +236,7 @@ export class RunEventStream {
     if (this.pollTimer) return;
     this.pollTimer = setInterval(() => {
       void this.client.refetchQueries({ queryKey: keys.runs, type: "active" });
+      void this.client.refetchQueries({ queryKey: keys.gpus, type: "active" });
     }, this.options.pollIntervalMs ?? 2000);
   }
 
@@ -230,6 +258,7 @@ export class RunEventStream {
     await Promise.all([
       this.client.invalidateQueries({ queryKey: keys.runs }),
       this.client.invalidateQueries({ queryKey: keys.catalog }),
+      this.client.invalidateQueries({ queryKey: keys.gpus }),
     ]);
     // Only the latest resync may declare the page live, and only if the stream is still up.
     const current = generation === this.resyncGeneration && this.source?.readyState === OPEN;

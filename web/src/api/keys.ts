@@ -22,6 +22,8 @@ export const keys = {
   runList: (filters: RunFilters) => ["runs", "list", normalizeFilters(filters)] as const,
   run: (id: string) => ["runs", "detail", id] as const,
   metrics: (id: string) => ["runs", "metrics", id] as const,
+  /** The server's GPUs and who holds them (`gpus.updated` events write it). */
+  gpus: ["gpus"] as const,
   /** Everything read from MLflow (the MLflow page's Refresh invalidates this prefix). */
   mlflow: ["mlflow"] as const,
   mlflowStatus: ["mlflow", "status"] as const,

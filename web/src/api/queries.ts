@@ -110,11 +110,28 @@ export function useStartRun() {
   });
 }
 
+/** A queued run's priority; the server answers 409 once the run has started or ended. */
+export function useChangePriority() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, priority }: { id: string; priority: number }) => api.changeRun(id, { priority }),
+    onSuccess: (run: RunRecord) => applyRunRecord(client, run),
+  });
+}
+
 export function useStopRun() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (id: string) => api.stopRun(id),
     onSuccess: (run: RunRecord) => applyRunRecord(client, run),
+  });
+}
+
+/** The server's GPUs; `gpus.updated` events write the answer in place (events.ts). */
+export function useGpus() {
+  return useQuery({
+    queryKey: keys.gpus,
+    queryFn: ({ signal }) => api.getGpus(signal),
   });
 }
 

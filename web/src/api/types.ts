@@ -19,6 +19,11 @@ export type ServerConfig = Schemas["ServerConfig"];
 export type ErrorBody = Schemas["ErrorBody"];
 export type FieldErrorInfo = Schemas["FieldErrorOut"];
 export type StartRunRequest = Schemas["StartRunRequest"];
+export type RunChange = Schemas["RunChange"];
+export type QueueInfo = Schemas["QueueOut"];
+// GPUs (/api/gpus and `gpus.updated` events)
+export type Gpu = Schemas["GpuOut"];
+export type GpusResponse = Schemas["GpusResponse"];
 
 // MLflow Ops (/api/mlflow/...)
 export type MlflowStatus = Schemas["MlflowStatusOut"];
@@ -53,6 +58,9 @@ export type ArtifactOwner =
 
 export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "running"];
 export const FINISHED_STATUSES: readonly RunStatus[] = ["completed", "failed", "stopped"];
+/** The bounds of a run's priority (POST /api/runs/start, PATCH /api/runs/{id}). */
+export const PRIORITY_MIN = -1000;
+export const PRIORITY_MAX = 1000;
 export const ALL_STATUSES: readonly RunStatus[] = [...ACTIVE_STATUSES, ...FINISHED_STATUSES];
 
 export function isActive(status: RunStatus): boolean {

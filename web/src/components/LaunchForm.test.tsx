@@ -1,6 +1,7 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
+import type { Task } from "../api/types";
 import { json, makeField, makeRun, makeTask, mockFetch, renderWithProviders } from "../test/fixtures";
 import { LaunchForm } from "./LaunchForm";
 
@@ -23,10 +24,18 @@ const task = makeTask({
   ],
 });
 
-function renderForm(initial?: Record<string, unknown>) {
+function renderForm(initial?: Record<string, unknown>, of: Task = task, initialPriority?: number) {
   const onLaunched = vi.fn();
-  renderWithProviders(<LaunchForm task={task} initial={initial} onLaunched={onLaunched} />);
+  renderWithProviders(
+    <LaunchForm task={of} initial={initial} initialPriority={initialPriority} onLaunched={onLaunched} />,
+  );
   return { onLaunched, user: userEvent.setup() };
+}
+
+const urgentTask = makeTask({ id: "two-gpus", gpus: 2, priority: 3 });
+
+async function sentBody(fetch: ReturnType<typeof mockFetch>, call = 0) {
+  return (await (fetch.mock.calls[call]![0] as Request).json()) as Record<string, unknown>;
 }
 
 describe("LaunchForm", () => {
@@ -140,5 +149,65 @@ describe("LaunchForm", () => {
     expect(screen.getByTestId("field-augment")).toBeChecked();
     expect(screen.getByTestId("field-optimizer")).toHaveValue("1");
     expect(screen.getByTestId("field-tag")).toHaveValue("again");
+  });
+
+  it("offers the task's priority and sends another one only when it was changed", async () => {
+    const run = makeRun({ id: "20261126-130000-dddddd", taskId: "two-gpus" });
+    const fetch = mockFetch(() => json(run, 201));
+    const { user, onLaunched } = renderForm(undefined, urgentTask);
+    const priority = screen.getByTestId("launch-priority");
+    expect(priority).toHaveValue(3);
+    expect(screen.getByLabelText("Priority")).toBe(priority);
+    expect(priority).toHaveAttribute("min", "-1000");
+    expect(priority).toHaveAttribute("max", "1000");
+    await user.click(screen.getByTestId("launch-submit"));
+    await waitFor(() => expect(onLaunched).toHaveBeenCalledTimes(1));
+    expect(await sentBody(fetch)).not.toHaveProperty("priority"); // the task's own: the server's default
+
+    await user.clear(priority);
+    await user.type(priority, "-7");
+    await user.click(screen.getByTestId("launch-submit"));
+    await waitFor(() => expect(onLaunched).toHaveBeenCalledTimes(2));
+    expect(await sentBody(fetch, 1)).toEqual({ taskId: "two-gpus", fields: { epochs: 5 }, priority: -7 });
+  });
+
+  it("refuses a priority out of range before sending, and shows the server's word on it", async () => {
+    const fetch = mockFetch(() =>
+      json(
+        {
+          error: {
+            code: "validation_failed",
+            message: "refused",
+            fields: [{ field: "priority", message: "must be at most 1000" }],
+          },
+        },
+        422,
+      ),
+    );
+    const { user } = renderForm(undefined, urgentTask);
+    const priority = screen.getByTestId("launch-priority");
+    await user.clear(priority);
+    await user.type(priority, "1001");
+    await user.click(screen.getByTestId("launch-submit"));
+    expect(screen.getByTestId("launch-priority-error")).toHaveTextContent("must be at most 1000 (got 1001)");
+    expect(priority).toHaveFocus();
+    expect(priority).toHaveAttribute("aria-invalid", "true");
+    expect(fetch).not.toHaveBeenCalled();
+
+    await user.clear(priority);
+    await user.type(priority, "999");
+    expect(screen.queryByTestId("launch-priority-error")).toBeNull();
+    await user.click(screen.getByTestId("launch-submit"));
+    expect(await screen.findByTestId("launch-priority-error")).toHaveTextContent("must be at most 1000");
+    expect(screen.getByTestId("launch-error")).toHaveTextContent("The server refused some values.");
+
+    await user.click(screen.getByTestId("launch-reset"));
+    expect(priority).toHaveValue(3);
+    expect(screen.queryByTestId("launch-priority-error")).toBeNull();
+  });
+
+  it("re-runs with the earlier run's priority", () => {
+    renderForm({ epochs: 2 }, urgentTask, 8);
+    expect(screen.getByTestId("launch-priority")).toHaveValue(8);
   });
 });

@@ -1,5 +1,6 @@
 // History's comparison of 2–4 VTM runs: their fields side by side, and which metrics to chart.
 import type { MetricsResponse, RunRecord } from "../api/types";
+import { isGpuSeries } from "./gpuMetrics";
 
 /** Series a trainer reports that are progress counters, not metrics. */
 const COUNTERS = new Set(["epoch", "total_epochs"]);
@@ -30,7 +31,8 @@ export function compareFields(runs: readonly RunRecord[]): FieldRow[] {
 }
 
 export interface ComparedMetrics {
-  /** Reported by every run: one chart each, the primary metric first, then by name. */
+  /** Reported by every run: one chart each, the primary metric first, then by name (GPU
+   * telemetry last). */
   shared: string[];
   /** Reported by some of the runs only. */
   partial: string[];
@@ -42,7 +44,13 @@ export function compareMetrics(
 ): ComparedMetrics {
   const loaded = all.filter((m): m is MetricsResponse => m !== undefined);
   const names = [...new Set(loaded.flatMap((m) => Object.keys(m.series)))].filter((n) => !COUNTERS.has(n));
-  names.sort((a, b) => Number(b === primary) - Number(a === primary) || a.localeCompare(b));
+  // The primary metric first, the GPU telemetry VTM samples last, the rest by name between.
+  names.sort(
+    (a, b) =>
+      Number(b === primary) - Number(a === primary) ||
+      Number(isGpuSeries(a)) - Number(isGpuSeries(b)) ||
+      a.localeCompare(b),
+  );
   const inEvery = (name: string) => loaded.every((m) => (m.series[name]?.length ?? 0) > 0);
   return { shared: names.filter(inEvery), partial: names.filter((n) => !inEvery(n)) };
 }

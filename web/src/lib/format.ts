@@ -60,3 +60,30 @@ export function dayStartIso(day: string, offsetDays = 0): string | undefined {
   const [, y, m, d] = match;
   return new Date(Number(y), Number(m) - 1, Number(d) + offsetDays).toISOString();
 }
+
+/** A GPU's memory, used / total, as NVML gives it in MiB: in GiB (one decimal) once the
+ * total reaches 1 GiB, both in the same unit. */
+export function formatMemory(usedMiB: number | null, totalMiB: number | null): string {
+  if (usedMiB === null && totalMiB === null) return "—";
+  const gib = (totalMiB ?? usedMiB ?? 0) >= 1024;
+  const one = (mib: number | null) => {
+    if (mib === null) return "?";
+    return gib ? (mib / 1024).toFixed(1) : String(Math.round(mib));
+  };
+  return `${one(usedMiB)} / ${one(totalMiB)} ${gib ? "GiB" : "MiB"}`;
+}
+
+/** When a queued run is expected to start, relative to `now` and as a date and time. */
+export function formatEstimate(when: string | null, now: number): string {
+  const at = when ? Date.parse(when) : NaN;
+  if (Number.isNaN(at)) return "unknown";
+  const wait = at - now;
+  const relative = wait >= 1000 ? `in ${formatDuration(wait)}` : "any moment now";
+  return `${relative} (${formatDateTime(at)})`;
+}
+
+/** Energy in Wh (kWh from 1000 Wh up); "—" where the GPUs did not count it. */
+export function formatEnergy(wh: number | null): string {
+  if (wh === null || !Number.isFinite(wh)) return "—";
+  return wh >= 1000 ? `${formatValue(wh / 1000)} kWh` : `${formatValue(wh)} Wh`;
+}

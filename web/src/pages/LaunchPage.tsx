@@ -49,6 +49,7 @@ export function LaunchPage() {
                   key={`${task.id}/${from}`}
                   task={task}
                   initial={source.data?.fields}
+                  initialPriority={source.data?.priority}
                   onLaunched={(run) => navigate(`/runs/${run.id}`)}
                 />
               )}

@@ -4,7 +4,7 @@ import { render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { MemoryRouter } from "react-router";
 import { vi } from "vitest";
-import type { CatalogField, RunRecord, Task } from "../api/types";
+import type { CatalogField, Gpu, RunRecord, Task } from "../api/types";
 
 export function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
   return {
@@ -29,6 +29,11 @@ export function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
     updatedAt: "2026-11-26T12:00:01Z",
     origin: { kind: "person", airflow: null, previousTryRunId: null, host: null },
     workFolder: false,
+    priority: 0,
+    queue: null,
+    gpuHours: 0,
+    energyWh: null,
+    cost: null,
     ...overrides,
   };
 }
@@ -57,8 +62,21 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     baseTaskType: "classification",
     primaryMetric: { name: "val_accuracy", goal: "max" },
     gpus: 0,
+    priority: 0,
     fields: [makeField({ name: "epochs", type: "int", default: 5, min: 1, max: 100 })],
     mlflow: null,
+    ...overrides,
+  };
+}
+
+export function makeGpu(overrides: Partial<Gpu> & Pick<Gpu, "index">): Gpu {
+  return {
+    name: "Fake A100",
+    memoryTotal: 40_960,
+    memoryUsed: 0,
+    utilization: 0,
+    runId: null,
+    outsideUse: false,
     ...overrides,
   };
 }
