@@ -88,12 +88,14 @@ def seed_everything(seed: int) -> None:
 
 
 def pick_device(name: str) -> torch.device:
+    """The device to train on; a GPU by its index (``cuda:0``: the first of the GPUs the run
+    was given, which is what its progress then shows)."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    elif name == "cuda" and not torch.cuda.is_available():
         # A clear reason in the log beats a CUDA stack trace; exit != 0 marks the run failed.
         sys.exit("error: --device=cuda was asked for but no CUDA device is visible")
-    return torch.device(name)
+    return torch.device("cuda:0" if name == "cuda" else name)
 
 
 @torch.no_grad()

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import open_app, release, run_row
-from playwright.sync_api import Locator, Page, expect
+from e2e_support import DESKTOP, open_app, release, run_row
+from playwright.sync_api import Locator, Page, ViewportSize, expect
 from vtm_testkit.fake_nvml import write_state
 
 from support import TESTS, Server
@@ -30,6 +30,7 @@ from vtm.store.records import NewRun
 
 SHOTS = TESTS.parent / "docs" / "screenshots"
 WRITE = os.environ.get("VTM_SCREENSHOTS") == "1"
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def fake_gpu(used_mb: float, utilization: float, power_w: float) -> dict[str, Any]:
@@ -161,6 +162,13 @@ def test_the_live_page_shows_the_gpus_and_the_queue_and_acts_on_it(
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SHOTS / "queue.png", full_page=True, animations="disabled")
 
+    # On a phone the queue and the GPUs fit the screen's width.
+    page.set_viewport_size(PHONE)
+    expect(page.get_by_test_id("gpu-0")).to_be_visible()
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the live page scrolls sideways on a phone ({width} px)"
+    page.set_viewport_size(DESKTOP)
+
     # Its own page says the same.
     row.get_by_test_id("queue-run-link").click()
     expect(page.get_by_test_id("run-queue-position")).to_have_text("#1 in the queue")
@@ -172,14 +180,22 @@ def test_the_live_page_shows_the_gpus_and_the_queue_and_acts_on_it(
     expect_queue(page, small["id"])
     assert server.wait_status(big["id"])["status"] == "stopped"
 
-    # A GPU comes free: the waiting run takes it and joins the running runs.
+    # The first run ends, but its GPU's memory stays in use (a process outside VTM, say):
+    # marked, and not handed out; once that memory is freed the waiting run takes the GPU and
+    # joins the running runs.
     freed = server.run(first["id"])["gpus"][0]
     release(gates, first["id"])
+    card = page.get_by_test_id(f"gpu-{freed}")
+    expect(card.get_by_test_id("gpu-outside-use")).to_have_text("in use outside VTM")
+    expect(card.get_by_test_id("gpu-holder")).to_have_text("not handed out")
+    expect(queue_row(page, small["id"]).get_by_test_id("queue-reason")).to_contain_text(
+        f"GPU {freed} in use outside VTM"
+    )
+    write_state(nvml_state, [fake_gpu(0, 0, 60), fake_gpu(0, 0, 60)])
     expect(page.get_by_test_id("queue-empty")).to_be_visible()
     expect(run_row(active, small["id"])).to_be_visible()
-    expect(page.get_by_test_id(f"gpu-{freed}").get_by_test_id("gpu-run-link")).to_have_text(
-        small["id"]
-    )
+    expect(card.get_by_test_id("gpu-run-link")).to_have_text(small["id"])
+    expect(card.get_by_test_id("gpu-outside-use")).to_have_count(0)
     for run in (second, small):
         release(gates, run["id"])
         assert server.wait_status(run["id"])["status"] == "completed"
