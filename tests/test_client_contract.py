@@ -59,8 +59,10 @@ CALLS: dict[str, Callable[[Any], Any]] = {
     "config": lambda c: c.config(),
     "catalog": lambda c: c.catalog(),
     "pipelines": lambda c: c.pipelines(),
-    "start_run": lambda c: c.start_run("digits-cnn", {"epochs": 3}, airflow=AIRFLOW),
+    "start_run": lambda c: c.start_run("digits-cnn", {"epochs": 3}, airflow=AIRFLOW, priority=5),
     "get_run": lambda c: c.get_run(RUN_ID),
+    "set_priority": lambda c: c.set_priority(RUN_ID, 10),
+    "gpus": lambda c: c.gpus(),
     "list_runs": lambda c: c.list_runs(
         status=["running", "queued"],
         task_id="digits-cnn",
@@ -323,7 +325,7 @@ def test_every_request_the_client_makes_is_in_the_openapi(spec: dict[str, Any]) 
     # The stream reconnected from the last event it read.
     _, second = _sync_requests(CALLS["events"])
     assert second.headers["last-event-id"] == "b-1"
-    assert len(seen) == 17
+    assert len(seen) == 19
 
 
 def test_every_request_carries_the_token() -> None:

@@ -86,6 +86,22 @@ def test_a_gpu_in_use_outside_vtm_is_not_handed_out() -> None:
     assert plan.waiting["a"].estimated_start_at is None  # nobody knows when they free up
 
 
+def test_a_machine_without_gpus_queues_on_the_limit_alone() -> None:
+    queue = [waiting("a", 1, gpus=0), waiting("b", 2, gpus=0)]
+    plan = plan_queue(queue, [held("x", [], 30)], state(set(), gpus=0, max_running=1), {})
+    assert plan.starts == []
+    assert plan.waiting["b"].position == 2
+    assert plan.waiting["b"].estimated_start_at is None  # x's task has no median
+    timed = plan_queue(
+        queue,
+        [held("x", [], 30)],
+        state(set(), gpus=0, max_running=1),
+        {"task-x": 60, "task-a": 10},
+    )
+    assert timed.waiting["a"].estimated_start_at == at(30)
+    assert timed.waiting["b"].estimated_start_at == at(40)
+
+
 def test_the_limit_on_runs_at_once_holds_runs_without_gpus_too() -> None:
     plan = plan_queue(
         [waiting("cpu", 1, gpus=0)], [held("x", [], 5)], state(set(), max_running=1), {}

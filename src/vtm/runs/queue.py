@@ -190,7 +190,11 @@ def _estimates(
         done = begin + medians.get(run.task_id, UNKNOWN)
         gpu_free.update(dict.fromkeys(chosen, done))
         heapq.heappush(slots, done)
-        if done == UNKNOWN and slots[0] == UNKNOWN and min(gpu_free.values()) == UNKNOWN:
+        if (
+            done == UNKNOWN
+            and slots[0] == UNKNOWN
+            and min(gpu_free.values(), default=done) == UNKNOWN
+        ):
             break  # nothing will be known from here on: the runs left wait on the unknown
     result.update((r.id, None) for r in order if r.id not in result and r.id not in started)
     return result
