@@ -41,6 +41,8 @@ CALLS = {
     "start_run",
     "get_run",
     "list_runs",
+    "set_priority",
+    "gpus",
     "stop_run",
     "logs",
     "events",

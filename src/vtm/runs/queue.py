@@ -114,17 +114,16 @@ def plan_queue(
     info: dict[str, QueueInfo] = {}
     # ``blocked`` is in queue order, priority first: the runs ahead of one with a higher
     # priority are those ahead of the first waiting run of its own priority.
-    first_of_priority, previous, head = 0, None, ""
+    first_of_priority, higher = 0, ""
     for ahead, (run, reason) in enumerate(blocked):
-        if run.priority != previous:
-            first_of_priority, previous = ahead, run.priority
-            head = f"{reason}; behind {_runs(ahead)} of higher priority" if ahead else reason
-            said = reason
-        elif reason != said:
-            higher = f"; behind {_runs(first_of_priority)} of higher priority"
-            head, said = (reason + higher if first_of_priority else reason), reason
+        if ahead and run.priority != blocked[ahead - 1][0].priority:
+            first_of_priority, higher = ahead, f"; behind {_runs(ahead)} of higher priority"
         earlier = ahead - first_of_priority
-        text = head if not earlier else f"{head}; behind {_runs(earlier)} queued earlier"
+        text = (
+            f"{reason}{higher}; behind {_runs(earlier)} queued earlier"
+            if earlier
+            else reason + higher
+        )
         info[run.id] = QueueInfo(ahead + 1, text, estimates[run.id])
     return QueuePlan(starts, info)
 

@@ -134,8 +134,8 @@ class RunService:
         return self.repo.get(run.id)
 
     def _start_now(self, run: RunData) -> bool:
-        """Launch a new run at once when there is room: the common case, kept off the queue
-        query so a run starts as soon as it is accepted. Called with the lock held.
+        """Launch a new run at once when there is room: the common case, kept off the
+        scheduling pass so a run starts as soon as it is accepted. Called with the lock held.
 
         With room to spare, anything still queued waits for GPUs; a run that needs none may
         pass it, as ``schedule`` would let it.
