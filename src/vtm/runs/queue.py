@@ -24,6 +24,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import NamedTuple
 
 UNKNOWN = math.inf  # a time nobody can estimate
@@ -75,7 +76,9 @@ class QueuePlan:
 
 
 def queue_order(waiting: Sequence[Waiting]) -> list[Waiting]:
-    return sorted(waiting, key=lambda w: (-w.priority, w.seq))
+    # Sequence numbers are unique: one stable sort by it, then one by priority, is the order.
+    by_seq = sorted(waiting, key=attrgetter("seq"))
+    return sorted(by_seq, key=attrgetter("priority"), reverse=True)
 
 
 def plan_queue(
@@ -97,17 +100,18 @@ def plan_queue(
     blocked: list[tuple[Waiting, str]] = []
     reasons: dict[tuple[int, bool, int], str] = {}
     for run in order:
-        if slots > 0 and run.gpus <= len(open_gpus):
-            starts.append((run.id, open_gpus[: run.gpus]))
-            open_gpus = open_gpus[run.gpus :]
+        gpus = run.gpus
+        if slots > 0 and gpus <= len(open_gpus):
+            starts.append((run.id, open_gpus[:gpus]))
+            open_gpus = open_gpus[gpus:]
             slots -= 1
             continue
-        key = (run.gpus, slots > 0, len(open_gpus))
+        key = (gpus, slots > 0, len(open_gpus))
         reason = reasons.get(key)
         if reason is None:
             reason = reasons[key] = _resource_reason(run, state, slots, open_gpus, reserver)
         blocked.append((run, reason))
-        if reserver is None and slots > 0 and run.gpus and run.created_at <= reserve_before:
+        if reserver is None and gpus and slots > 0 and run.created_at <= reserve_before:
             # It cannot start, so it needs more than is open: it keeps all of it.
             reserver, open_gpus, reasons = run, [], {}
     estimates = _estimates(order, starts, holding, state, medians)
@@ -180,14 +184,18 @@ def _estimates(
         if chosen is not None:
             begin = 0.0
         else:
-            chosen = sorted(gpu_free, key=by_time)[: run.gpus]
+            if run.gpus == 1:  # most runs: the GPU that comes free first
+                chosen = [min(gpu_free, key=by_time)] if gpu_free else []
+            else:
+                chosen = sorted(gpu_free, key=by_time)[: run.gpus]
             if len(chosen) < run.gpus:
                 begin = UNKNOWN
             else:  # when the last of its GPUs, and a slot, come free
                 begin = max(gpu_free[chosen[-1]], slot) if chosen else slot
             result[run.id] = now + begin if begin < UNKNOWN else None
         done = begin + medians.get(run.task_id, UNKNOWN)
-        gpu_free.update(dict.fromkeys(chosen, done))
+        for gpu in chosen:
+            gpu_free[gpu] = done
         heapq.heappush(slots, done)
         if (
             done == UNKNOWN
