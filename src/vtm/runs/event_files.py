@@ -23,7 +23,10 @@ from typing import Any
 from vtm.store import RunData, RunRepository, ScalarPoint
 
 EVENT_FILE_MARK = "events.out.tfevents."
-READ_LIMIT = 4 << 20  # bytes of records taken from one file per read
+# Bytes of records taken from one file per read (about 8,000 scalars): a read is made once a
+# second by the run's monitor, which must stay free to pass on a stop and notice the end even
+# while a trainer logs scalars as fast as it can; the rest waits for the next read.
+READ_LIMIT = 512 << 10
 _HEADER = struct.Struct("<QI")
 _SCALAR_DTYPES = {1: ("<f", 4), 2: ("<d", 8)}  # TensorProto's DT_FLOAT, DT_DOUBLE
 
