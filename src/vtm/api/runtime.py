@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
 from vtm.api.schemas import GpuOut, GpusResponse, RunRecord
 from vtm.catalog import CatalogHolder
-from vtm.gpus import Inventory
+from vtm.gpus import GpuReading, Inventory
 from vtm.integrations.mlflow.settler import MlflowSettler
 from vtm.integrations.mlflow.store import StoreInit
 from vtm.integrations.side_servers import SideServers
@@ -85,10 +86,12 @@ class Runtime:
         """A run as the API shows it, with its place in the queue and its cost."""
         return record_of(run, self.board, self.settings.gpu_hour_cost)
 
-    def gpus(self) -> GpusResponse:
+    def gpus(self, readings: Mapping[int, GpuReading | None] | None = None) -> GpusResponse:
+        """The GPUs' listing, from ``readings`` if given, else read through NVML now."""
         service = self.service
         holders = service.gpus.holders()
-        readings = service.inventory.read()
+        if readings is None:
+            readings = service.inventory.read()
         outside = service.outside_use(readings)
         return GpusResponse(
             source=service.inventory.source,
@@ -106,12 +109,12 @@ class Runtime:
             ],
         )
 
-    def _sampled(self, run_ids: list[str]) -> None:
+    def _sampled(self, run_ids: list[str], readings: dict[int, GpuReading | None]) -> None:
         # The run pages' GPU charts refetch on their run's update; the GPUs panel on this.
         for run_id in run_ids:
             record = self.record(self.service.repo.get(run_id))
             self.bus.publish("run.updated", record.model_dump_json(by_alias=True))
-        gpus = self.gpus().model_dump_json(by_alias=True)
+        gpus = self.gpus(readings).model_dump_json(by_alias=True)
         if gpus != self._gpus_told:  # idle GPUs are not news every few seconds
             self._gpus_told = gpus
             self.bus.publish("gpus.updated", gpus)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from vtm.catalog.models import FieldType, Scalar
+from vtm.gpus.usage import gpu_hours
 from vtm.runs.queue import QueueInfo
 from vtm.states import RunStatus
 from vtm.store import RunData
@@ -111,7 +112,7 @@ class RunRecord(ApiModel):
         cls, run: RunData, queue: QueueInfo | None = None, gpu_hour_cost: float | None = None
     ) -> RunRecord:
         """``queue``: the scheduler's answer for a waiting run; ``gpu_hour_cost``: the rate."""
-        hours = gpu_hours(run)
+        hours = gpu_hours(len(run.gpus), run.started_at, run.finished_at, utcnow())
         return cls(
             id=run.id,
             task_id=run.task_id,
@@ -140,13 +141,6 @@ class RunRecord(ApiModel):
             energy_wh=run.energy_wh,
             cost=hours * gpu_hour_cost if gpu_hour_cost is not None else None,
         )
-
-
-def gpu_hours(run: RunData) -> float:
-    if not run.gpus or run.started_at is None:
-        return 0.0
-    end = run.finished_at or utcnow()
-    return len(run.gpus) * max(0.0, (end - run.started_at).total_seconds()) / 3600
 
 
 class RunPage(ApiModel):

@@ -64,11 +64,13 @@ class Inventory:
         """The energy counters of ``gpus``, or None unless every one of them has one."""
         if not gpus or self._nvml is None:
             return None
-        readings = [self._nvml.read(g) for g in gpus]
-        counters = {g: r.energy_mj for g, r in zip(gpus, readings, strict=True) if r}
-        if len(counters) != len(gpus) or any(v is None for v in counters.values()):
-            return None
-        return {g: int(v) for g, v in counters.items() if v is not None}
+        counters: dict[int, int] = {}
+        for gpu in gpus:
+            reading = self._nvml.read(gpu)
+            if reading is None or reading.energy_mj is None:
+                return None
+            counters[gpu] = reading.energy_mj
+        return counters
 
     def close(self) -> None:
         if self._nvml is not None:

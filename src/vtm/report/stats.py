@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
+from vtm.gpus.usage import gpu_hours
 from vtm.report.model import (
     ORIGIN_PERSON,
     DayOutcomes,
@@ -274,11 +275,7 @@ def success_streak(runs: Sequence[ReportRun]) -> Streak:
 def gpu_use(runs: Sequence[ReportRun], end: datetime, rate: float | None) -> GpuUse:
     """GPU-hours, energy and cost of ``runs`` (a run still going counts up to ``end``)."""
     holding = [r for r in runs if r.gpus and r.started_at is not None]
-    hours = sum(
-        r.gpus * max(0.0, ((r.finished_at or end) - r.started_at).total_seconds()) / 3600
-        for r in holding
-        if r.started_at is not None
-    )
+    hours = sum(gpu_hours(r.gpus, r.started_at, r.finished_at, end) for r in holding)
     measured = [r.energy_wh for r in holding if r.energy_wh is not None]
     return GpuUse(
         gpu_hours=hours,

@@ -39,9 +39,10 @@ class GpuWatch(threading.Thread):
         self,
         service: RunService,
         sample_seconds: float,
-        on_sample: Callable[[list[str]], None],
+        on_sample: Callable[[list[str], dict[int, GpuReading | None]], None],
     ) -> None:
-        """``on_sample``: called after each sample with the runs whose GPUs were sampled."""
+        """``on_sample``: called after each sample with the runs whose GPUs were sampled and
+        the readings taken."""
         super().__init__(name="gpu-watch", daemon=True)
         self._service = service
         self._sample_seconds = sample_seconds
@@ -64,8 +65,8 @@ class GpuWatch(threading.Thread):
         if not inventory.indices:
             return
         sampled: list[str] = []
+        readings = inventory.read()
         if inventory.has_readings:
-            readings = inventory.read()
             now = utcnow()
             for run in self._service.holding():
                 points: dict[str, float] = {}
@@ -77,7 +78,7 @@ class GpuWatch(threading.Thread):
                     step = int((now - run.started_at).total_seconds())
                     self._service.repo.add_points(run.id, points, step)
                     sampled.append(run.id)
-        self._on_sample(sampled)
+        self._on_sample(sampled, readings)
 
     def close(self, timeout: float = 5.0) -> None:
         self._stop_event.set()
