@@ -14,18 +14,26 @@ WEB_DEPS := web/node_modules/.package-lock.json
 WEB_BUILD := src/vtm/web/index.html
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/package.json web/tsconfig*.json -type f 2>/dev/null)
 
-# VTM's API client (clients/python, httpx only) first: VTM lists it as a dependency, which pip
-# then finds installed instead of looking for it on PyPI.
+# VTM's API client (clients/python, httpx only), installed from here with VTM, which lists it.
 CLIENT := clients/python
 # What trainers import to report their progress (clients/reporting, no dependencies), likewise.
 REPORTING := clients/reporting
 
-# VTM, and the test kit the tests and benchmarks share (testkit/: httpx and psutil only).
-$(STAMP): pyproject.toml testkit/pyproject.toml $(CLIENT)/pyproject.toml $(REPORTING)/pyproject.toml
+# Every environment is installed by uv (into .venv first, by pip): it resolves and installs the
+# three environments in well under a minute where pip took minutes. uv does not read pip's
+# configuration, so the wheel folders pip is told to look in (a machine's CPU build of torch, say)
+# are passed on; without them a pinned torch would come from PyPI as a CUDA build of gigabytes.
+UV := $(BIN)/uv
+FIND_LINKS ?= $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
+INSTALL = $(UV) pip install --quiet $(addprefix --find-links ,$(FIND_LINKS)) --python
+
+$(UV):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e $(CLIENT) -e $(REPORTING)
-	$(BIN)/pip install --quiet -e '.[examples,dev]' -e testkit
+	$(BIN)/pip install --quiet 'uv>=0.9,<1'
+
+# VTM, and the test kit the tests and benchmarks share (testkit/: httpx and psutil only).
+$(STAMP): $(UV) pyproject.toml testkit/pyproject.toml $(CLIENT)/pyproject.toml $(REPORTING)/pyproject.toml
+	$(INSTALL) $(BIN)/python -e $(CLIENT) -e $(REPORTING) -e '.[examples,dev]' -e testkit
 	@touch $(STAMP)
 
 $(WEB_DEPS): web/package-lock.json
@@ -51,12 +59,11 @@ VTM_URL ?= http://127.0.0.1:8000
 # What the DAG file builds DAGs from: a catalog file, or VTM's URL (its validated pipelines).
 AIRFLOW_CATALOG ?= $(abspath $(CATALOG))
 
-# The client first here too: the provider depends on it.
-$(AIRFLOW_STAMP): providers/airflow/pyproject.toml $(CLIENT)/pyproject.toml
-	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
-	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
-	$(AIRFLOW_VENV)/bin/pip install --quiet -e $(CLIENT)
-	$(AIRFLOW_VENV)/bin/pip install --quiet apache-airflow==$(AIRFLOW_VERSION) -e providers/airflow
+# The API client from here too: the provider depends on it.
+$(AIRFLOW_STAMP): $(UV) providers/airflow/pyproject.toml $(CLIENT)/pyproject.toml
+	@test -x $(AIRFLOW_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(AIRFLOW_VENV)
+	$(INSTALL) $(AIRFLOW_VENV)/bin/python -e $(CLIENT) apache-airflow==$(AIRFLOW_VERSION) \
+		-e providers/airflow
 	@touch $(AIRFLOW_STAMP)
 
 ## airflow-env: Airflow and the vtm-airflow provider in .venv-airflow
@@ -66,10 +73,9 @@ airflow-env: $(AIRFLOW_STAMP)
 # torchrun…) in an environment of their own, as a team's trainers would be; with vtm-reporting.
 TRAINERS_VENV := .venv-trainers
 TRAINERS_STAMP := $(TRAINERS_VENV)/.installed
-$(TRAINERS_STAMP): tests/frameworks/requirements.txt $(REPORTING)/pyproject.toml
-	@test -x $(TRAINERS_VENV)/bin/python || $(PYTHON) -m venv $(TRAINERS_VENV)
-	$(TRAINERS_VENV)/bin/pip install --quiet --upgrade pip
-	$(TRAINERS_VENV)/bin/pip install --quiet -r tests/frameworks/requirements.txt -e $(REPORTING)
+$(TRAINERS_STAMP): $(UV) tests/frameworks/requirements.txt $(REPORTING)/pyproject.toml
+	@test -x $(TRAINERS_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(TRAINERS_VENV)
+	$(INSTALL) $(TRAINERS_VENV)/bin/python -r tests/frameworks/requirements.txt -e $(REPORTING)
 	@touch $(TRAINERS_STAMP)
 
 .PHONY: trainers-env
@@ -79,14 +85,14 @@ trainers-env: $(TRAINERS_STAMP)
 # The provider's tests also need pytest, mypy and the test kit in that environment.
 AIRFLOW_TEST_STAMP := $(AIRFLOW_VENV)/.test-installed
 $(AIRFLOW_TEST_STAMP): $(AIRFLOW_STAMP) providers/airflow/pyproject.toml testkit/pyproject.toml
-	$(AIRFLOW_VENV)/bin/pip install --quiet -e 'providers/airflow[test]' -e testkit
+	$(INSTALL) $(AIRFLOW_VENV)/bin/python -e 'providers/airflow[test]' -e testkit
 	@touch $(AIRFLOW_TEST_STAMP)
 
 .PHONY: provider-test
 ## provider-test: the vtm-airflow provider's tests: real Airflow (dag.test) driving real
 ##                `vtm serve`s (the pilot pipelines train the sample models on the CPU)
 provider-test: $(STAMP) $(AIRFLOW_TEST_STAMP)
-	$(AIRFLOW_VENV)/bin/pytest providers/airflow/tests
+	$(AIRFLOW_VENV)/bin/pytest $(XDIST) providers/airflow/tests
 
 ## airflow: `airflow standalone` on :8080 (home .airflow/) with the catalog's pipelines as DAGs
 ##          and a `vtm` connection to VTM at $(VTM_URL) (token: $$VTM_TOKEN); run `make run` too.
@@ -153,13 +159,17 @@ typecheck: $(STAMP) $(AIRFLOW_TEST_STAMP)
 
 # The Airflow environment too: tests/test_exec.py and tests/test_airflow_standalone.py run
 # real Airflow from it.
+# WORKERS pytest-xdist processes, each taking whole test files (a module's shared server or
+# Airflow is set up once): docs/development.md has the measurements. WORKERS=0 runs serially.
+WORKERS ?= 3
+XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 unit: $(STAMP) $(WEB_BUILD) services chromium $(AIRFLOW_STAMP) $(TRAINERS_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
 
 ## test-fast: the inner loop: lint, type checks and the tests that need neither Airflow,
 ##            Chromium, PostgreSQL nor the framework trainers (docs/development.md: markers)
 test-fast: lint typecheck $(WEB_BUILD)
-	$(BIN)/pytest -m "not airflow and not chromium and not frameworks" -k "not postgresql"
+	$(BIN)/pytest $(XDIST) -m "not airflow and not chromium and not frameworks" -k "not postgresql"
 
 ## test: lint, type-check, the UI's tests, the whole test suite (SQLite and PostgreSQL) and the
 ##       Airflow provider's tests (in .venv-airflow)

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import psutil
-from vtm_testkit import airflow_home, free_port, processes_with_env
+from vtm_testkit import airflow_home, free_port
 from vtm_testkit.airflow_api import AirflowApi
-from vtm_testkit.processes import alive, in_sessions, kill_all
+from vtm_testkit.processes import kill_all, left_behind
 
 from bench.common import BENCH
 
@@ -94,12 +94,8 @@ class Standalone(AirflowApi):
     def _left(self) -> list[psutil.Process]:
         """Processes of standalone's session (task processes have groups of their own) or
         naming its home."""
-        found = {p.pid: p for p in in_sessions({self.sid})} if self.proc is not None else {}
-        for pid in processes_with_env(f"AIRFLOW_HOME={self.home}"):
-            with contextlib.suppress(psutil.Error):
-                if pid not in found and alive(p := psutil.Process(pid)):
-                    found[pid] = p
-        return list(found.values())
+        sessions = {self.sid} if self.proc is not None else set()
+        return list(left_behind(sessions, f"AIRFLOW_HOME={self.home}").values())
 
     def wait_success(self, dag_id: str, run_id: str) -> None:
         """Wait for the DAG run's end; RuntimeError unless it succeeded."""

@@ -1,8 +1,9 @@
 """The GPU check: the digits sample on a real NVIDIA GPU, through VTM and directly.
 
 Run by ``bench/gpu_check.sh`` (which installs what the machine lacks from wheels brought along)
-on a machine with an NVIDIA GPU; standard library and httpx only, so it runs in whatever Python
-holds PyTorch there. It checks, and prints as one JSON object:
+on a machine with an NVIDIA GPU; standard library, httpx and the test kit (`vtm serve` started
+as the tests start it) only, so it runs in whatever Python holds PyTorch there. It checks, and
+prints as one JSON object:
 
 1. the direct run: ``examples/trainers/classification.py --device=auto``, its wall time;
 2. the same run through `vtm serve` (``VTM_GPUS=auto``: NVML), from the start request to the
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from vtm_testkit import VtmServer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -53,11 +54,14 @@ def catalog_with_a_gpu(folder: Path) -> Path:
     return path
 
 
-def direct(python: str, fields: dict[str, Any], env: dict[str, str]) -> tuple[float, str]:
+def direct(
+    python: str, fields: dict[str, Any], env: dict[str, str], cwd: Path
+) -> tuple[float, str]:
     """Wall seconds of the bare trainer and the device its last progress line named."""
     argv = [python, str(TRAINER), *(f"--{k}={v}" for k, v in fields.items())]
     t0 = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    # In ``cwd``: MLflow puts a SQLite store's artifacts under ./mlruns.
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     if done.returncode != 0:
         raise SystemExit(f"the direct run failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -66,58 +70,6 @@ def direct(python: str, fields: dict[str, Any], env: dict[str, str]) -> tuple[fl
         if line.startswith("VTM_PROGRESS::"):
             device = json.loads(line.split("::", 1)[1]).get("device", device)
     return wall, device
-
-
-class Vtm:
-    def __init__(self, home: Path, catalog: Path, env: dict[str, str], port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        home.mkdir(parents=True, exist_ok=True)
-        log = (home / "serve.log").open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "vtm", "serve", "--port", str(port), "--catalog", str(catalog)],
-            env={**env, "VTM_HOME": str(home)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.http = httpx.Client(base_url=self.url, timeout=30)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if self.http.get("/api/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"vtm serve did not come up: see {home / 'serve.log'}")
-            time.sleep(0.1)  # polling for the server to listen
-
-    def start(self, fields: dict[str, Any]) -> dict[str, Any]:
-        r = self.http.post("/api/runs/start", json={"taskId": TASK, "fields": fields})
-        if r.status_code != 201:
-            raise SystemExit(f"start: {r.status_code} {r.text}")
-        run: dict[str, Any] = r.json()
-        return run
-
-    def run(self, run_id: str) -> dict[str, Any]:
-        run: dict[str, Any] = self.http.get(f"/api/runs/{run_id}").json()
-        return run
-
-    def wait(self, run_id: str, *statuses: str, timeout: float = 900) -> dict[str, Any]:
-        wanted = statuses or ("completed", "failed", "stopped")
-        deadline = time.monotonic() + timeout
-        while True:
-            run = self.run(run_id)
-            if run["status"] in wanted:
-                return run
-            if time.monotonic() > deadline:
-                raise SystemExit(f"run {run_id} still {run['status']} after {timeout} s")
-            time.sleep(0.02)  # polling the API, as a client does
-
-    def close(self) -> None:
-        self.http.close()
-        os.killpg(self.proc.pid, 15)
-        self.proc.wait(30)
 
 
 def main() -> int:
@@ -131,23 +83,22 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="vtm-gpu-check-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VTM_")}
-    env.update({"VTM_GPUS": "auto", "VTM_GPU_SAMPLE_SECONDS": "1", "PYTHONUNBUFFERED": "1"})
-    env["VTM_MLFLOW_STORE_AT_START"] = "false"  # the digits trainer logs to MLflow only if set
+    settings = {"VTM_GPUS": "auto", "VTM_GPU_SAMPLE_SECONDS": "1", "PYTHONUNBUFFERED": "1"}
     expected_device = "cuda:0"
     if args.fake_nvml:
         state = work / "nvml.json"
         state.write_text(
             json.dumps({"gpus": [{"name": "Fake GPU", "memoryTotalMb": 16384, "powerW": 100}]})
         )
-        env.update({"VTM_NVML_MODULE": "vtm_testkit.fake_nvml", "VTM_FAKE_NVML": str(state)})
+        settings.update({"VTM_NVML_MODULE": "vtm_testkit.fake_nvml", "VTM_FAKE_NVML": str(state)})
         expected_device = "cpu"
     fields = {"epochs": args.epochs, "device": "auto", "seed": 0}
     catalog = catalog_with_a_gpu(work / "catalog")
     report: dict[str, Any] = {"epochs": args.epochs, "repeat": args.repeat, "checks": {}}
     checks = report["checks"]
-    vtm = Vtm(work / "home", catalog, env, args.port)
+    vtm = VtmServer(work / "home", catalog=catalog, port=args.port, **settings).start(120)
     try:
-        gpus = vtm.http.get("/api/gpus").json()
+        gpus = vtm.client.get("/api/gpus").json()
         report["gpus"] = gpus
         checks["a GPU found by NVML"] = gpus["source"] == "nvml" and len(gpus["gpus"]) >= 1
 
@@ -161,11 +112,11 @@ def main() -> int:
             "MLFLOW_EXPERIMENT_NAME": TASK,
         }
         for _ in range(args.repeat):
-            wall, device = direct(sys.executable, fields, bare_env)
+            wall, device = direct(sys.executable, fields, bare_env, work)
             direct_walls.append(wall)
             devices.add(device)
             t0 = time.perf_counter()
-            run = vtm.wait(vtm.start(fields)["id"])
+            run = vtm.wait_status(vtm.start_run(TASK, **fields)["id"], timeout=900)
             vtm_walls.append(time.perf_counter() - t0)
             if run["status"] != "completed":
                 raise SystemExit(f"the VTM run {run['id']} {run['status']}: {run['error']}")
@@ -179,17 +130,17 @@ def main() -> int:
         checks["the direct run used the device too"] = devices == {expected_device}
         checks["ratio VTM/direct <= 1.03"] = report["ratio_vtm_direct"] <= 1.03
 
-        first = vtm.start(fields)
-        second = vtm.start(fields)
+        first = vtm.start_run(TASK, **fields)
+        second = vtm.start_run(TASK, **fields)
         checks["the second 1-GPU run waits"] = (
             second["status"] == "queued" and (second["queue"] or {}).get("position") == 1
         )
         report["queue_reason"] = (second["queue"] or {}).get("reason")
-        first = vtm.wait(first["id"])
-        second = vtm.wait(second["id"])
+        first = vtm.wait_status(first["id"], timeout=900)
+        second = vtm.wait_status(second["id"], timeout=900)
         checks["the two runs are serialised"] = second["startedAt"] >= first["finishedAt"]
 
-        metrics = vtm.http.get(f"/api/runs/{first['id']}/metrics").json()["series"]
+        metrics = vtm.client.get(f"/api/runs/{first['id']}/metrics").json()["series"]
         names = ("utilization", "memory_used_mb", "power_w")
         sampled = {n: len(metrics.get(f"gpu/0/{n}", [])) for n in names}
         report["telemetry_points"] = sampled

@@ -28,9 +28,9 @@ import psutil
 import yaml
 from vtm_testkit import airflow_home
 from vtm_testkit.airflow_api import AirflowApi
-from vtm_testkit.processes import alive, in_sessions, kill_all, session_of, title
+from vtm_testkit.processes import alive, kill_all, left_behind, session_of, title
 
-from support import TESTS, free_port, processes_with_env
+from support import TESTS, free_port
 
 REPO = TESTS.parent
 AIRFLOW_VENV = REPO / ".venv-airflow"
@@ -246,11 +246,5 @@ class AirflowStandalone(AirflowApi):
         """Alive: of ``before``, of the sessions seen then (a session's id is never reused
         while a process is in it), with this start's marker or naming its home."""
         found = {pid: p for pid, p in before.items() if alive(p)}
-        found.update({p.pid: p for p in in_sessions(self._sessions) if p.pid not in found})
-        marked = set(processes_with_env(self.marker))
-        marked |= set(processes_with_env(f"AIRFLOW_HOME={self.home}"))
-        for pid in marked - set(found):
-            with contextlib.suppress(psutil.Error):
-                if alive(p := psutil.Process(pid)):
-                    found[pid] = p
+        found.update(left_behind(self._sessions, self.marker, f"AIRFLOW_HOME={self.home}"))
         return list(found.values())

@@ -95,16 +95,3 @@ def shared_server(module_server: Server) -> Iterator[Server]:
     left = stop_leftovers(module_server)
     if left:
         pytest.fail(f"the test left active run(s) behind on the shared server: {left}")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the browser tests last: Playwright's sync API keeps an event loop running in this
-    thread while its session-wide browser lives, and other tests start their own loops. Under
-    pytest-xdist (``--dist loadgroup``) the browser tests, and the Airflow ones, each keep to
-    one worker: one browser, one Airflow at a time."""
-    items.sort(key=lambda item: "/e2e/" in str(item.path))
-    for item in items:
-        if "/e2e/" in str(item.path):
-            item.add_marker(pytest.mark.xdist_group("chromium"))
-        elif item.get_closest_marker("airflow") is not None:
-            item.add_marker(pytest.mark.xdist_group("airflow"))

@@ -100,12 +100,7 @@ def _read_request(conn: socket.socket) -> bytes:
     return data
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    # The client's rules do not depend on the store: one backend is enough.
-    return f"sqlite:///{tmp_path / 'vtm.db'}"
-
-
+# The client's rules do not depend on the store: SQLite is enough.
 @pytest.fixture
 def server(vtm_home: Path, sqlite_url: str) -> Iterator[Server]:
     srv = Server(vtm_home, sqlite_url).start()

@@ -14,9 +14,18 @@ _PASSWORD_IN_URL = re.compile(r"(://[^/\s:@]*):[^/\s@]*@")
 _SECRET_QUERY_KEYS = ("password", "secret", "token", "key")
 
 
+MASK = "***"
+
+
+def redact_secret(text: str, secret: str) -> str:
+    """``text`` without ``secret``, wherever it stands (a server's error that echoes a login,
+    say, where no URL shows it)."""
+    return text.replace(secret, MASK) if secret else text
+
+
 def redact_urls(text: str) -> str:
     """``text`` with the password of every URL in it hidden."""
-    return _PASSWORD_IN_URL.sub(r"\1:***@", text)
+    return _PASSWORD_IN_URL.sub(rf"\1:{MASK}@", text)
 
 
 def redact_uri(uri: str) -> str:
@@ -27,10 +36,10 @@ def redact_uri(uri: str) -> str:
     if "@" in parts.netloc:
         userinfo = parts.netloc.rsplit("@", 1)[0]
         if ":" in userinfo:
-            redacted = redacted.replace(f"{userinfo}@", f"{userinfo.split(':', 1)[0]}:***@", 1)
+            redacted = redacted.replace(f"{userinfo}@", f"{userinfo.split(':', 1)[0]}:{MASK}@", 1)
     if parts.query:
         query = "&".join(
-            f"{pair.split('=', 1)[0]}=***"
+            f"{pair.split('=', 1)[0]}={MASK}"
             if "=" in pair and any(k in pair.split("=", 1)[0].lower() for k in _SECRET_QUERY_KEYS)
             else pair
             for pair in parts.query.split("&")

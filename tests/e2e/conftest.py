@@ -22,7 +22,10 @@ CHROMIUM = chromium.binary()  # $VTM_E2E_CHROMIUM, else `chromium` on PATH
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="session")
+# One browser a module, not a session: Playwright's sync API keeps an event loop running in
+# this thread while it lives, and pytest-xdist may give the same worker a file whose tests
+# run their own loops (asyncio.run) after a browser test file (it orders files by size).
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if (why := chromium.missing(CHROMIUM)) is not None:
         pytest.fail(why)

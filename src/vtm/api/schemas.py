@@ -291,8 +291,8 @@ class Health(ApiModel):
     active_runs: int
 
 
-class ServiceOut(ApiModel):
-    """A child server `vtm serve` started (MLflow, TensorBoard) and how it is doing."""
+class SideServerOut(ApiModel):
+    """A side server `vtm serve` started (MLflow, TensorBoard) and how it is doing."""
 
     name: str = Field(description="mlflow or tensorboard.")
     url: str
@@ -309,6 +309,6 @@ class ServerConfig(ApiModel):
     airflow_url: str | None = Field(
         default=None, description="Airflow's UI and API (VTM_AIRFLOW_URL): run pages link tasks."
     )
-    services: list[ServiceOut] = Field(
-        default_factory=list, description="Child servers this server started, with their state."
+    services: list[SideServerOut] = Field(
+        default_factory=list, description="Side servers this server started, with their state."
     )

@@ -173,3 +173,12 @@ def client_for(settings: Settings) -> AirflowClient:
         if client is None:
             client = _clients[key] = AirflowClient(settings)
         return client
+
+
+def close_clients() -> None:
+    """Close every shared client (the server is stopping)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()

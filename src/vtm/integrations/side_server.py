@@ -59,7 +59,7 @@ class SideServerStatus:
 
 def port_in_use(host: str, port: int) -> bool:
     """True when something listens on ``host:port`` (a TIME_WAIT left by an earlier server
-    does not count: SO_REUSEADDR, as the children use, binds over it)."""
+    does not count: SO_REUSEADDR, as the side servers use, binds over it)."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -157,7 +157,7 @@ class SideServer:
                 return
         with self._lock:
             self._proc = proc
-        self._thread = threading.Thread(target=self._watch, name=f"child-{spec.name}", daemon=True)
+        self._thread = threading.Thread(target=self._watch, name=f"side-{spec.name}", daemon=True)
         self._thread.start()
 
     def _exit_code(self, block: bool) -> int | None:

@@ -125,11 +125,12 @@ class SideServers:
         )
 
     @property
-    def children(self) -> list[SideServer]:
-        return [c for c in (self.mlflow, self.tensorboard) if c is not None]
+    def started(self) -> list[SideServer]:
+        """The side servers this one starts (MLflow, TensorBoard), as set."""
+        return [s for s in (self.mlflow, self.tensorboard) if s is not None]
 
     def start(self) -> None:
-        """Start the children; returns at once (they are probed in threads)."""
+        """Start the side servers; returns at once (they are probed in threads)."""
         if self.tensorboard is not None:
             self.settings.tensorboard_dir.mkdir(parents=True, exist_ok=True)
             self.tensorboard.start()
@@ -138,37 +139,37 @@ class SideServers:
                 target=self._start_mlflow, args=(self.mlflow,), name="mlflow-start", daemon=True
             ).start()
 
-    def _start_mlflow(self, child: SideServer) -> None:
+    def _start_mlflow(self, mlflow: SideServer) -> None:
         if self._store.wait(STORE_INIT_SECONDS):
             self.settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
-            child.start()
+            mlflow.start()
             return
         reason = self._store.error or f"not ready within {STORE_INIT_SECONDS:.0f} s"
-        child.fail(f"the MLflow store could not be initialised: {reason}")
+        mlflow.fail(f"the MLflow store could not be initialised: {reason}")
 
     def close(self) -> None:
-        """Stop every child (the whole process group of each); waits until they are gone."""
-        threads = [threading.Thread(target=c.stop) for c in self.children]
+        """Stop every side server (the whole process group of each); waits until they are gone."""
+        threads = [threading.Thread(target=s.stop) for s in self.started]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
 
     def statuses(self) -> list[SideServerStatus]:
-        return [c.status() for c in self.children]
+        return [s.status() for s in self.started]
 
     @staticmethod
-    def _link(explicit: str | None, child: SideServer | None) -> str | None:
+    def _link(explicit: str | None, side: SideServer | None) -> str | None:
         if explicit:
             return explicit
-        if child is None:
+        if side is None:
             return None
-        status = child.status()
+        status = side.status()
         return None if status.state in ("failed", "stopped") else status.url
 
     @property
     def mlflow_ui_url(self) -> str | None:
-        """Where the UI links MLflow: the setting, else the child while it is not down."""
+        """Where the UI links MLflow: the setting, else its side server while it is not down."""
         return self._link(self.settings.mlflow_ui_url, self.mlflow)
 
     @property

@@ -23,6 +23,7 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from vtm.errors import UpstreamError
+from vtm.redaction import MASK, redact_secret
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class FtpTarget:
     @property
     def redacted(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ftp://{self.user}:***@{host}:{self.port}/{self.path}"
+        return f"ftp://{self.user}:{MASK}@{host}:{self.port}/{self.path}"
 
     def __repr__(self) -> str:
         return f"FtpTarget({self.redacted})"
@@ -100,7 +101,7 @@ class FtpTarget:
 
     def scrub(self, text: str) -> str:
         """``text`` without the password, whatever put it there."""
-        return text.replace(self.password, "***") if self.password else text
+        return redact_secret(text, self.password)
 
 
 class FtpSession:

@@ -92,6 +92,19 @@ def in_sessions(sessions: Collection[int]) -> list[psutil.Process]:
     return [p for p in psutil.process_iter() if session_of(p) in sessions and alive(p)]
 
 
+def left_behind(sessions: Collection[int], *markers: str) -> dict[int, psutil.Process]:
+    """The live processes of these sessions, or with any of these markers in their environment:
+    what a program that started others (Airflow's standalone) may have left, found both ways
+    because a task process leaves its session and a daemon may drop its marker."""
+    found = {p.pid: p for p in in_sessions(sessions)} if sessions else {}
+    for marker in markers:
+        for pid in processes_with_env(marker):
+            with contextlib.suppress(psutil.Error):
+                if pid not in found and alive(p := psutil.Process(pid)):
+                    found[pid] = p
+    return found
+
+
 def kill_all(processes: Iterable[psutil.Process], timeout: float = 10.0) -> None:
     """SIGKILL each and wait up to ``timeout`` for them to be gone (reaped, for our children)."""
     targets = list(processes)

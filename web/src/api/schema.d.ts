@@ -2126,15 +2126,15 @@ export interface components {
             airflowUrl?: string | null;
             /**
              * Services
-             * @description Child servers this server started, with their state.
+             * @description Side servers this server started, with their state.
              */
-            services?: components["schemas"]["ServiceOut"][];
+            services?: components["schemas"]["SideServerOut"][];
         };
         /**
-         * ServiceOut
-         * @description A child server `vtm serve` started (MLflow, TensorBoard) and how it is doing.
+         * SideServerOut
+         * @description A side server `vtm serve` started (MLflow, TensorBoard) and how it is doing.
          */
-        ServiceOut: {
+        SideServerOut: {
             /**
              * Name
              * @description mlflow or tensorboard.

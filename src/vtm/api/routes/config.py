@@ -6,26 +6,26 @@ from fastapi import APIRouter
 
 from vtm import __version__
 from vtm.api.deps import RuntimeDep
-from vtm.api.schemas import ServerConfig, ServiceOut
+from vtm.api.schemas import ServerConfig, SideServerOut
 
 router = APIRouter(prefix="/api/config", tags=["config"])
 
 
 @router.get("")
 async def get_config(runtime: RuntimeDep) -> ServerConfig:
-    services = runtime.side_servers
+    side = runtime.side_servers
     return ServerConfig(
         version=__version__,
-        mlflow_ui_url=services.mlflow_ui_url,
-        tensorboard_url=services.tensorboard_url,
+        mlflow_ui_url=side.mlflow_ui_url,
+        tensorboard_url=side.tensorboard_url,
         airflow_url=runtime.settings.airflow_url,
         services=[
-            ServiceOut(
+            SideServerOut(
                 name=s.name,
                 url=s.url,
                 state=s.state,
                 error=f"{s.error} (log: {s.log_path})" if s.error else None,
             )
-            for s in services.statuses()
+            for s in side.statuses()
         ],
     )
