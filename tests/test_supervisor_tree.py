@@ -103,13 +103,16 @@ def test_kill_orphans_spares_processes_of_other_runs_in_the_recorded_group(
     runs: Runs,
 ) -> None:
     run = runs.start("family")
-    run.pids(2)
+    tree = run.pids(2)
+    trainer, worker = tree["family"][0], tree["child"][0]
     os.kill(run.supervisor_pid(), signal.SIGKILL)
     assert run.proc is not None
     run.proc.wait(timeout=10)
+    # The trainer's parent-death signal takes it a moment after the supervisor's end.
+    wait_for(lambda: not alive(trainer), "the trainer to die with its supervisor")
     wait_for(lambda: probe(run.dir) is SupervisorState.LOST, "the run to be lost")
     assert kill_orphans(run.dir, "not-" + run.run_id) == 0
-    assert len(processes_of(run.run_id)) == 1
+    assert processes_of(run.run_id) == [worker]
 
 
 SPAWNER = """

@@ -161,7 +161,8 @@ class Runtime:
 def freeze_start_up_heap() -> None:
     """Put what start-up made (the modules, the app, the catalog) out of the garbage
     collector's way: a full collection then walks only what serving has made since, not the
-    whole heap, so none stalls a scheduling pass or a request for milliseconds."""
+    whole heap, so none stalls a scheduling pass or a request for milliseconds. (Frozen objects
+    are still freed by their reference counts; only a cycle among them, once garbage, stays.)"""
     gc.collect()
     gc.freeze()
 
