@@ -260,30 +260,54 @@ def test_no_server_is_unreachable_naming_where() -> None:
     assert "refused" in gone.value.reason.lower()
 
 
+STREAM_DEADLINE = 120.0  # seconds: the run takes a few, the restart one or two
+
+
 def test_the_event_stream_follows_a_run_across_a_server_restart(
     server: Server, tmp_path: Path
 ) -> None:
     gates = tmp_path / "gates"
     gates.mkdir()
     seen: list[str] = []
+    restarted: Server | None = None
+    run_id = ""
     with VtmClient(server.url) as vtm:
-        run = vtm.start_run("scripted", {"epochs": 2, "gate_dir": str(gates), "pause_at": 1})
-        restarted = None
-        events = vtm.events(run_id=run["id"])
-        for event in events:
-            seen.append(event.type)
-            if event.type == "run.updated" and event.json()["progress"].get("epoch") == 1:
-                if restarted is None:
-                    server.kill9()  # the run goes on under its supervisor
-                    restarted = Server(server.home, server.database_url, port=server.port)
-            elif event.type == "disconnected" and restarted is not None and not restarted.proc:
-                restarted.start()
-            elif event.type == "hello" and restarted is not None and restarted.proc:
-                (gates / run["id"]).touch()
-            elif event.type == "run.finished":
-                assert event.json()["status"] == "completed"
-                break
-        events.close()
+        # A stream that stays open without the run's end would block until pytest's timeout
+        # and say nothing: closing the client ends it, and the failure shows the server's log.
+        watchdog = threading.Timer(STREAM_DEADLINE, vtm.close)
+        watchdog.start()
+        events = vtm.events()
+        try:
+            for event in events:
+                if event.type == "hello" and not run_id:
+                    # Started once the stream is open: a new stream does not replay what came
+                    # before it, and this trainer reaches its first epoch at once.
+                    fields = {"epochs": 2, "gate_dir": str(gates), "pause_at": 1}
+                    run_id = vtm.start_run("scripted", fields)["id"]
+                    continue
+                if event.type.startswith("run.") and event.json()["id"] != run_id:
+                    continue
+                seen.append(event.type)
+                if event.type == "run.updated" and event.json()["progress"].get("epoch") == 1:
+                    if restarted is None:
+                        server.kill9()  # the run goes on under its supervisor
+                        restarted = Server(server.home, server.database_url, port=server.port)
+                elif event.type == "disconnected" and restarted and not restarted.proc:
+                    restarted.start()
+                elif event.type == "hello" and restarted is not None and restarted.proc:
+                    (gates / run_id).touch()
+                elif event.type == "run.finished":
+                    assert event.json()["status"] == "completed"
+                    break
+        except (VtmClientError, RuntimeError) as exc:
+            log = restarted.log()[-6000:] if restarted is not None else server.log()[-6000:]
+            raise AssertionError(
+                f"no end of run {run_id} within {STREAM_DEADLINE} s; "
+                f"events {seen}; the server's log:\n{log}"
+            ) from exc
+        finally:
+            watchdog.cancel()
+            events.close()
     assert restarted is not None
     try:
         assert "disconnected" in seen
