@@ -23,8 +23,8 @@ expect.set_options(timeout=15_000)
 
 
 # One browser a module, not a session: Playwright's sync API keeps an event loop running in
-# this thread while it lives, and pytest-xdist may give the same worker a file whose tests
-# run their own loops (asyncio.run) after a browser test file (it orders files by size).
+# this thread while it lives, and a worker may run a file whose tests start their own loops
+# (asyncio.run) after a browser test file (files come longest first, tests/conftest.py).
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if (why := chromium.missing(CHROMIUM)) is not None:
