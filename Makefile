@@ -157,13 +157,14 @@ typecheck: $(STAMP) $(AIRFLOW_TEST_STAMP)
 	@# The reporting package, without the frameworks its callbacks subclass (its config).
 	cd $(REPORTING) && ../../$(BIN)/mypy
 
-# The Airflow environment too: tests/test_exec.py and tests/test_airflow_standalone.py run
-# real Airflow from it.
 # WORKERS pytest-xdist processes, each taking whole test files (a module's shared server or
 # Airflow is set up once), the longest first (tests/conftest.py): docs/development.md has the
 # measurements. WORKERS=0 runs serially.
 WORKERS ?= 3
 XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile --no-loadscope-reorder)
+
+# The Airflow environment too: tests/test_exec.py and tests/test_airflow_standalone.py run
+# real Airflow from it.
 unit: $(STAMP) $(WEB_BUILD) services chromium $(AIRFLOW_STAMP) $(TRAINERS_STAMP)
 	$(BIN)/pytest $(XDIST)
 

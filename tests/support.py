@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
+from vtm_client import SseEvent, VtmClient
 from vtm_testkit import VtmServer, free_port, processes_with_env, wait_for
 from vtm_testkit import mlflow_store as _mlflow_store
 from vtm_testkit.processes import kill_home as kill_everything_of
@@ -20,6 +21,7 @@ __all__ = [
     "TEST_CATALOG",
     "Server",
     "copy_mlflow_store",
+    "events_of_a_new_run",
     "free_port",
     "kill_everything_of",
     "postgres_database",
@@ -69,6 +71,21 @@ def copy_mlflow_store(home: Path) -> Path:
     """``home``/mlflow: a ready embedded MLflow store (created once per session by VTM's
     ``init_store``, copied here in milliseconds)."""
     return _mlflow_store.copy_into(home)
+
+
+def events_of_a_new_run(vtm: VtmClient, start: Callable[[], str]) -> Iterator[SseEvent]:
+    """The event stream, with the run ``start`` starts (it returns the run's id) once the
+    stream is open: a new stream replays nothing from before it, and a fast trainer's first
+    updates would come in between. Other runs' events are left out; the rest (``hello``,
+    ``disconnected``…) pass."""
+    run_id = ""
+    for event in vtm.events():
+        if event.type == "hello" and not run_id:
+            run_id = start()
+            continue
+        if event.type.startswith("run.") and event.json()["id"] != run_id:
+            continue
+        yield event
 
 
 def stop_leftovers(server: Server) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from vtm_client import ApiError, AsyncVtmClient, Unreachable, VtmClient, VtmClientError
 
-from support import Server, free_port, wait_for
+from support import Server, events_of_a_new_run, free_port, wait_for
 
 BAD_GATEWAY = (
     b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 21\r\n"
@@ -272,21 +272,20 @@ def test_the_event_stream_follows_a_run_across_a_server_restart(
     restarted: Server | None = None
     run_id = ""
     with VtmClient(server.url) as vtm:
+
+        def start() -> str:
+            nonlocal run_id
+            fields = {"epochs": 2, "gate_dir": str(gates), "pause_at": 1}
+            run_id = str(vtm.start_run("scripted", fields)["id"])
+            return run_id
+
         # A stream that stays open without the run's end would block until pytest's timeout
         # and say nothing: closing the client ends it, and the failure shows the server's log.
         watchdog = threading.Timer(STREAM_DEADLINE, vtm.close)
         watchdog.start()
-        events = vtm.events()
+        events = events_of_a_new_run(vtm, start)
         try:
             for event in events:
-                if event.type == "hello" and not run_id:
-                    # Started once the stream is open: a new stream does not replay what came
-                    # before it, and this trainer reaches its first epoch at once.
-                    fields = {"epochs": 2, "gate_dir": str(gates), "pause_at": 1}
-                    run_id = vtm.start_run("scripted", fields)["id"]
-                    continue
-                if event.type.startswith("run.") and event.json()["id"] != run_id:
-                    continue
                 seen.append(event.type)
                 if event.type == "run.updated" and event.json()["progress"].get("epoch") == 1:
                     if restarted is None:

@@ -17,7 +17,7 @@ import psutil
 import pytest
 from vtm_client import VtmClient
 
-from support import TESTS, Server, processes_with_env, vtm_home_at, wait_for
+from support import TESTS, Server, events_of_a_new_run, processes_with_env, vtm_home_at, wait_for
 
 pytestmark = pytest.mark.frameworks
 
@@ -38,17 +38,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def watch(server: Server, task: str, **fields: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Start a run and follow its events to the end: (the finished run, every update the
-    server pushed while it went). The run starts once the stream is open: a new stream does
-    not replay what came before it."""
-    run_id = ""
+    server pushed while it went)."""
     updates: list[dict[str, Any]] = []
     with VtmClient(server.url) as vtm:
-        for event in vtm.events():
-            if event.type == "hello" and not run_id:
-                run_id = server.start_run(task, **fields)["id"]
-                continue
-            if not event.type.startswith("run.") or event.json()["id"] != run_id:
-                continue
+        for event in events_of_a_new_run(vtm, lambda: server.start_run(task, **fields)["id"]):
             if event.type == "run.updated":
                 updates.append(event.json())
             elif event.type == "run.finished":
