@@ -8,7 +8,7 @@ CATALOG ?= examples/training_catalog.yaml
 export VTM_HOME ?= $(CURDIR)/.vtm
 
 .PHONY: run test test-fast lint format typecheck unit bench services clean web web-test \
-	chromium airflow airflow-env
+	chromium airflow airflow-env ray ray-env
 
 WEB_DEPS := web/node_modules/.package-lock.json
 WEB_BUILD := src/vtm/web/index.html
@@ -46,10 +46,39 @@ $(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
 
 web: $(WEB_BUILD)
 
+# Ray in an environment of its own (it pins protobuf, grpcio and pydantic); VTM talks to its
+# dashboard over HTTP only. The head declares RAY_GPUS GPUs (none by default: on a machine
+# without any, a declared one only shows how runs are placed).
+RAY_VENV := .venv-ray
+RAY_STAMP := $(RAY_VENV)/.installed
+RAY_VERSION := 2.60.0
+RAY_DASHBOARD_PORT ?= 8265
+RAY_GPUS ?= 0
+RAY_ADDRESS_URL := http://127.0.0.1:$(RAY_DASHBOARD_PORT)
+$(RAY_STAMP): $(UV)
+	@test -x $(RAY_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(RAY_VENV)
+	$(INSTALL) $(RAY_VENV)/bin/python 'ray[default]==$(RAY_VERSION)'
+	@touch $(RAY_STAMP)
+
+## ray-env: Ray in .venv-ray
+ray-env: $(RAY_STAMP)
+
+## ray: a local Ray head (dashboard and Jobs API on :8265, RAY_GPUS declared GPUs) in the
+##      foreground; Ctrl-C stops it. Then `make run RAY=1` sends runs to it (docs/scaling.md).
+ray: $(RAY_STAMP) $(STAMP)
+	@# Its job drivers run VTM's `vtm exec`, with run folders under .vtm-ray/.
+	RAY_USAGE_STATS_ENABLED=0 VTM_HOME=$(CURDIR)/.vtm-ray PATH=$(CURDIR)/$(RAY_VENV)/bin:$$PATH \
+	exec $(RAY_VENV)/bin/ray start --head --block --num-gpus=$(RAY_GPUS) \
+		--include-dashboard=true --dashboard-host=127.0.0.1 \
+		--dashboard-port=$(RAY_DASHBOARD_PORT) --disable-usage-stats
+
+# RAY=1: runs may go to the Ray head of `make ray` (the launch form then offers the choice).
+RUN_RAY = $(if $(RAY),VTM_RAY_ADDRESS=$(RAY_ADDRESS_URL) VTM_RAY_VTM=$(CURDIR)/$(BIN)/vtm)
+
 ## run: create the environment, build the UI if needed, serve the sample catalog on :8000
-##      with MLflow on :5000 and TensorBoard on :6006 beside it
+##      with MLflow on :5000 and TensorBoard on :6006 beside it; RAY=1: with `make ray`'s Ray
 run: $(STAMP) $(WEB_BUILD)
-	$(BIN)/vtm serve --catalog $(CATALOG) --mlflow-server --tensorboard
+	$(RUN_RAY) $(BIN)/vtm serve --catalog $(CATALOG) --mlflow-server --tensorboard
 
 # Airflow in an environment of its own: it pins an older FastAPI than VTM's server.
 AIRFLOW_VENV := .venv-airflow
@@ -165,7 +194,7 @@ XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile --no-loadscop
 
 # The Airflow environment too: tests/test_exec.py and tests/test_airflow_standalone.py run
 # real Airflow from it.
-unit: $(STAMP) $(WEB_BUILD) services chromium $(AIRFLOW_STAMP) $(TRAINERS_STAMP)
+unit: $(STAMP) $(WEB_BUILD) services chromium $(AIRFLOW_STAMP) $(TRAINERS_STAMP) $(RAY_STAMP)
 	$(BIN)/pytest $(XDIST)
 
 ## test-fast: the inner loop: lint, type checks and the tests that need neither Airflow,
@@ -175,11 +204,16 @@ test-fast: lint typecheck $(WEB_BUILD)
 
 ## test: lint, type-check, the UI's tests, the whole test suite (SQLite and PostgreSQL) and the
 ##       Airflow provider's tests (in .venv-airflow)
-test: lint typecheck web-test unit provider-test
+# The checks (one core each) run beside the suite's first minutes, the provider's tests after
+# it: side by side, the two cores stay busy (docs/development.md has the timings).
+test:
+	@$(MAKE) --no-print-directory -j4 --output-sync=line lint typecheck web-test unit
+	@$(MAKE) --no-print-directory provider-test
 
 ## bench: the benchmarks of docs/benchmarks.md, printed as a table
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW_VENV) $(TRAINERS_VENV) .airflow .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) $(TRAINERS_VENV) $(RAY_VENV) .airflow .vtm-ray .mypy_cache \
+		.ruff_cache .pytest_cache

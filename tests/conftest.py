@@ -97,9 +97,9 @@ def shared_server(module_server: Server) -> Iterator[Server]:
         pytest.fail(f"the test left active run(s) behind on the shared server: {left}")
 
 
-# Files with any of these tests take minutes, not seconds (Airflow starts, framework trainers
-# import for seconds each, sample models train).
-FIRST = ("airflow", "frameworks")
+# Files with any of these tests take minutes, not seconds (Airflow and Ray start, framework
+# trainers import for seconds each, sample models train).
+FIRST = ("airflow", "frameworks", "ray")
 EARLY = ("slow", "both_databases")
 
 

@@ -27,6 +27,7 @@ from vtm_client import (
     AirflowContext,
     ApiError,
     AsyncVtmClient,
+    ClusterRunClaimed,
     ExternalRunAccepted,
     Gate,
     LogPage,
@@ -59,7 +60,9 @@ CALLS: dict[str, Callable[[Any], Any]] = {
     "config": lambda c: c.config(),
     "catalog": lambda c: c.catalog(),
     "pipelines": lambda c: c.pipelines(),
-    "start_run": lambda c: c.start_run("digits-cnn", {"epochs": 3}, airflow=AIRFLOW, priority=5),
+    "start_run": lambda c: c.start_run(
+        "digits-cnn", {"epochs": 3}, airflow=AIRFLOW, priority=5, executor="ray"
+    ),
     "get_run": lambda c: c.get_run(RUN_ID),
     "set_priority": lambda c: c.set_priority(RUN_ID, 10),
     "gpus": lambda c: c.gpus(),
@@ -95,6 +98,14 @@ CALLS: dict[str, Callable[[Any], Any]] = {
         host="worker-1",
         airflow=AIRFLOW,
         mlflow_experiment="digits",
+    ),
+    "claim_cluster_run": lambda c: c.claim_cluster_run(
+        RUN_ID,
+        ticket="one-time",
+        task_id="digits-cnn",
+        host="node-1",
+        gpus=[0],
+        command=["python", "train.py"],
     ),
     "append_output": lambda c: c.append_output(RUN_ID, 0, b"epoch 1\n"),
     "finish_external_run": lambda c: c.finish_external_run(
@@ -325,7 +336,7 @@ def test_every_request_the_client_makes_is_in_the_openapi(spec: dict[str, Any]) 
     # The stream reconnected from the last event it read.
     _, second = _sync_requests(CALLS["events"])
     assert second.headers["last-event-id"] == "b-1"
-    assert len(seen) == 19
+    assert len(seen) == 20
 
 
 def test_every_request_carries_the_token() -> None:
@@ -337,6 +348,7 @@ RESPONSE_SHAPES = {
     "list_runs": RunPage,
     "logs": LogPage,
     "register_external_run": ExternalRunAccepted,
+    "claim_cluster_run": ClusterRunClaimed,
     "append_output": OutputAccepted,
 }
 

@@ -131,14 +131,21 @@ def test_a_launch_record_is_stored_versioned_and_an_earlier_vtms_still_reads() -
         "gpus": 2,
         "mlflowExperiment": "digits",
         "external": False,
+        "executor": "local",
     }
     assert LaunchRecord.from_json(stored) == record
     # What VTM wrote before the record had a version: a run it launched, one `vtm exec` ran.
-    legacy = {k: v for k, v in stored.items() if k not in ("version", "external", "inRunDir")}
+    legacy = {
+        k: v for k, v in stored.items() if k not in ("version", "external", "inRunDir", "executor")
+    }
     assert LaunchRecord.from_json(legacy) == record
     external = LaunchRecord.from_json({"external": True, "mlflowExperiment": "digits"})
     assert (external.external, external.mlflow_experiment, external.cwd) == (True, "digits", None)
     assert LaunchRecord.from_json({}) == LaunchRecord()
+    on_ray = LaunchRecord.from_json({**stored, "executor": "ray"})
+    assert on_ray.supervised_elsewhere and not record.supervised_elsewhere
+    with pytest.raises(ValueError, match="executor"):
+        LaunchRecord.from_json({**stored, "executor": "slurm"})
     with pytest.raises(ValueError, match="version 2"):
         LaunchRecord.from_json({**stored, "version": 2})
     with pytest.raises(ValueError, match="gpus"):

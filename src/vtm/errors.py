@@ -2,6 +2,7 @@
 
 VtmError
 ├── NotFound            (404) unknown task, run or file
+├── Forbidden           (403) a credential that is valid, but not for this
 ├── InvalidRequest      (422) a request that names bad values, one FieldError each
 ├── Conflict            (409) the request does not fit the run's current state
 │   └── NotPublished    (409) a model that did not pass its floor or gate: nothing changed
@@ -22,6 +23,12 @@ class VtmError(Exception):
 
 class NotFound(VtmError):
     code = "not_found"
+
+
+class Forbidden(VtmError):
+    """A run's own credential used for another run, or a ticket already used."""
+
+    code = "forbidden"
 
 
 class Conflict(VtmError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -114,6 +115,31 @@ class Settings(BaseSettings):
         gt=0,
         description="A `vtm exec` run that has not reported for this long is failed (lost).",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="VTM's URL as the machines that run its work reach it (a Ray node's "
+        "`vtm exec` reports there); default: http://<host>:<port>.",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="The Ray cluster's dashboard (Jobs REST API), http://head:8265: tasks "
+        "with executor ray run there.",
+    )
+    ray_vtm: str = Field(
+        default="vtm", description="The `vtm` command on the Ray nodes (words, shell-split)."
+    )
+    ray_catalog: Path | None = Field(
+        default=None, description="The catalog's path on the Ray nodes; default: the server's."
+    )
+    ray_cpus: float = Field(
+        default=0.1,
+        gt=0,
+        description="CPUs each Ray run's `vtm exec` asks Ray for: any amount lets it leave "
+        "the head node.",
+    )
+    ray_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often the Ray runs' jobs are checked with Ray."
+    )
     log_tail_lines: int = Field(default=50, ge=1, le=1000)
     tail_interval_seconds: float = Field(
         default=0.02, gt=0, description="How often a running run's log is checked for output."
@@ -128,6 +154,13 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'vtm.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = socket.gethostname() if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}" if ":" not in host else f"http://[{host}]:{self.port}"
 
     @property
     def mlflow_dir(self) -> Path:

@@ -17,6 +17,7 @@ PUBLIC = {
     "AirflowContext",
     "ApiError",
     "AsyncVtmClient",
+    "ClusterRunClaimed",
     "ExternalRunAccepted",
     "FieldError",
     "Gate",
@@ -50,6 +51,7 @@ CALLS = {
     "report",
     "report_text",
     "register_external_run",
+    "claim_cluster_run",
     "append_output",
     "finish_external_run",
 }

@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(runs.router, dependencies=secured)
     app.include_router(gpus.router, dependencies=secured)
     app.include_router(external_runs.router, dependencies=secured)
+    app.include_router(external_runs.reports)  # its own credentials: a run's token, a ticket
     app.include_router(events.router, dependencies=secured)
     app.include_router(config.router, dependencies=secured)
     app.include_router(mlflow_ops.router, dependencies=secured)

@@ -11,10 +11,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vtm.api.schemas import ErrorBody, ErrorDetail, FieldErrorOut
-from vtm.errors import CatalogError, Conflict, InvalidRequest, NotFound, UpstreamError, VtmError
+from vtm.errors import (
+    CatalogError,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    UpstreamError,
+    VtmError,
+)
 
 STATUS: dict[type[VtmError], int] = {
     NotFound: 404,
+    Forbidden: 403,
     InvalidRequest: 422,
     Conflict: 409,
     UpstreamError: 502,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from vtm.api.schemas import AirflowContext, ApiModel, RunRecord
-from vtm.runs.external import ExternalRun
+from vtm.runs.external import Claim, ExternalRun
 from vtm.runs.ids import RUN_ID
 from vtm.states import RunStatus
 
@@ -71,3 +71,31 @@ class FinishExternalRun(ApiModel):
     )
     error: str | None = Field(default=None, max_length=4000)
     size: int = Field(ge=0, description="The run's output in bytes: all must have been posted.")
+
+
+class ClaimClusterRun(ApiModel):
+    """What a Ray job's `vtm exec` says as it takes up the run it was submitted for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ticket: str = Field(
+        min_length=1, max_length=200, description="The run's one-time ticket (VTM_RUN_TICKET)."
+    )
+    task_id: str = Field(min_length=1, max_length=200)
+    host: str = Field(min_length=1, max_length=255, description="The node's host name.")
+    gpus: list[int] = Field(
+        default_factory=list, description="The GPUs the cluster gave it (CUDA_VISIBLE_DEVICES)."
+    )
+    command: list[str] = Field(
+        min_length=1, description="The trainer's argv, as planned from the node's catalog."
+    )
+
+    def to_claim(self) -> Claim:
+        return Claim(self.ticket, self.task_id, self.host, list(self.gpus), list(self.command))
+
+
+class ClusterRunClaimed(ExternalRunAccepted):
+    token: str = Field(
+        description="The run's own token: send it (Authorization: Bearer) with the run's "
+        "output and finish; it is good for nothing else, and shown only this once."
+    )

@@ -21,6 +21,7 @@ from vtm.runs.events import EventBus
 from vtm.runs.external import ExternalRuns
 from vtm.runs.gpu_watch import GpuWatch
 from vtm.runs.queue import QueueBoard
+from vtm.runs.ray_runs import RayRuns
 from vtm.runs.service import RunService
 from vtm.settings import Settings
 from vtm.store import RunData, RunRepository, create_db_engine, migrate
@@ -66,10 +67,16 @@ class Runtime:
         mlflow_store = StoreInit(settings)
         side_servers = SideServers(settings, mlflow_store)  # refuses impossible settings first
         settler = MlflowSettler(settings, repo, publish, mlflow_store)
+        ray = RayRuns(settings, repo, publish)
         service = RunService(
-            settings, catalog, repo, publish, inventory, board, on_finished=settler.submit
+            settings, catalog, repo, publish, inventory, board, on_finished=settler.submit, ray=ray
         )
-        external = ExternalRuns(settings, repo, publish, on_finished=settler.submit)
+
+        def reported_run_ended(run: RunData) -> None:
+            service.cluster_run_ended(run)  # a Ray run's room on its node is free
+            settler.submit(run)
+
+        external = ExternalRuns(settings, repo, publish, on_finished=reported_run_ended)
         return cls(
             settings,
             engine,
@@ -131,6 +138,7 @@ class Runtime:
         self.service.recover()
         self.settler.start()  # runs that ended while no server was up
         self.external.start()
+        self.service.ray.start(self.external.end_unreported)
         self.gpu_watch = GpuWatch(self.service, self.settings.gpu_sample_seconds, self._sampled)
         self.gpu_watch.start()
         start_spare()  # so that even the first run starts without an interpreter start-up
@@ -151,6 +159,7 @@ class Runtime:
         await asyncio.to_thread(self.service.shutdown)
         self.service.inventory.close()
         await asyncio.to_thread(self.external.close)
+        await asyncio.to_thread(self.service.ray.close)
         await asyncio.to_thread(stop_spare)
         await asyncio.to_thread(self.side_servers.close)
         await asyncio.to_thread(self.settler.close)

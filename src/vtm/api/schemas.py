@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from vtm.catalog.models import FieldType, Scalar
+from vtm.executors import Executor
 from vtm.gpus.usage import gpu_hours
 from vtm.runs.queue import QueueInfo
 from vtm.states import RunStatus
@@ -89,7 +90,18 @@ class RunRecord(ApiModel):
     stop_requested: bool
     line_count: int = Field(description="Lines of output indexed so far.")
     protocol_errors: int = Field(description="Protocol lines that could not be parsed.")
-    gpus: list[int]
+    gpus: list[int] = Field(
+        description="The GPUs it holds: this server's indices, or on a Ray node the ones Ray "
+        "gave it (that node's CUDA_VISIBLE_DEVICES)."
+    )
+    executor: Executor = Field(description="Where it trains: local (this server) or ray.")
+    host: str | None = Field(
+        description="The machine the trainer runs on (a Ray node's, once its `vtm exec` "
+        "has started); null before it starts, or for runs older than this field."
+    )
+    node: str | None = Field(
+        description="The Ray node it runs on (Ray's node id); null for a local run."
+    )
     updated_at: datetime
     origin: RunOrigin
     work_folder: bool = Field(
@@ -132,6 +144,9 @@ class RunRecord(ApiModel):
             line_count=run.line_count,
             protocol_errors=run.protocol_errors,
             gpus=run.gpus,
+            executor=run.launch.executor,
+            host=run.host or run.origin.get("host"),
+            node=run.node_id,
             updated_at=run.updated_at,
             origin=RunOrigin.of(run.origin),
             work_folder=run.launch.in_run_dir,
@@ -163,6 +178,11 @@ class StartRunRequest(ApiModel):
         le=1000,
         description="Its place in the queue, higher first; default the task's "
         "resources.priority, else 0.",
+    )
+    executor: Executor | None = Field(
+        default=None,
+        description="Where it trains: local (this server's machine) or ray (the Ray cluster "
+        "at VTM_RAY_ADDRESS); default the task's executor.",
     )
 
 
@@ -245,6 +265,7 @@ class TaskOut(ApiModel):
     primary_metric: PrimaryMetricOut | None
     gpus: int
     priority: int = Field(description="Its runs' place in the queue unless a start says.")
+    executor: Executor = Field(description="Where its runs train unless a start says.")
     fields: list[FieldOut]
     mlflow: TaskMlflowOut | None = Field(
         default=None,
@@ -311,4 +332,7 @@ class ServerConfig(ApiModel):
     )
     services: list[SideServerOut] = Field(
         default_factory=list, description="Side servers this server started, with their state."
+    )
+    executors: list[Executor] = Field(
+        description="Where runs can train here: local, and ray when VTM_RAY_ADDRESS is set.",
     )

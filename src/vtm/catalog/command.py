@@ -17,6 +17,7 @@ from vtm.catalog.fields import effective_fields
 from vtm.catalog.loader import LoadedCatalog
 from vtm.catalog.models import Runner, Scalar
 from vtm.errors import NotFound
+from vtm.executors import Executor
 
 TORCHRUN_MODULE = "torch.distributed.run"  # what the torchrun command runs
 
@@ -35,6 +36,7 @@ class LaunchPlan:
     # ``runner.workdir: run``: the trainer runs in its run's folder (runs/<id>/work/), which
     # exists only once the run starts; ``cwd`` is then the catalog's folder.
     in_run_dir: bool = False
+    executor: Executor = "local"  # the task's; a start request may choose another
 
 
 def _launcher(runner: Runner, resolved: Mapping[str, Scalar | None], gpus: int) -> list[str]:
@@ -85,4 +87,5 @@ def plan_launch(
         gpus=task.resources.gpus,
         mlflow_experiment=loaded.catalog.experiment_name(task_id),
         in_run_dir=runner.runs_in_run_dir,
+        executor=task.executor,
     )

@@ -20,6 +20,7 @@ from vtm.catalog._base import Scalar as Scalar
 from vtm.catalog._base import TaskId, _Model
 from vtm.catalog._base import parse_duration as parse_duration
 from vtm.catalog.pipelines import Pipeline, PipelineId
+from vtm.executors import Executor
 
 # Dotted names (``model.lr``) are how LightningCLI, jsonargparse and Hydra name nested keys.
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
@@ -234,6 +235,11 @@ class Task(_Model):
     defaults: dict[str, Scalar] = Field(default_factory=dict)
     extra_fields: FieldMap = Field(default_factory=dict)
     resources: Resources = Field(default_factory=Resources)
+    executor: Executor = Field(
+        default="local",
+        description="Where its runs train: 'local' (the VTM server's machine) or 'ray' (the "
+        "Ray cluster at VTM_RAY_ADDRESS); a start request may choose otherwise.",
+    )
     mlflow: TaskMlflow = Field(default_factory=TaskMlflow)
     publish: TaskPublish = Field(default_factory=TaskPublish)
 

@@ -20,6 +20,7 @@ from vtm.cli.calls import api_call, client, fail
 from vtm.cli.follow import EXIT_NOT_FOLLOWED, TERMINAL, exit_code_for, follow, metrics_text
 from vtm.cli.options import (
     DEFAULT_URL,
+    ExecutorOpt,
     FollowOpt,
     PriorityOpt,
     RunIdArg,
@@ -147,6 +148,7 @@ def run(
     set_: SetOpt = [],  # noqa: B006
     follow_: FollowOpt = False,
     priority: PriorityOpt = None,
+    executor: ExecutorOpt = None,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
@@ -157,7 +159,7 @@ def run(
     """
     fields = parse_sets(set_)
     with client(url, token) as vtm:
-        _start(vtm, task, fields, follow_, priority=priority)
+        _start(vtm, task, fields, follow_, priority=priority, executor=executor)
 
 
 @app.command()
@@ -198,11 +200,12 @@ def _start(
     follow_: bool,
     note: str = "",
     priority: int | None = None,
+    executor: str | None = None,
 ) -> None:
     """Start the run; with ``follow_``, watch it and exit with its outcome."""
     record: dict[str, Any] | None = None
     try:
-        record = _api(lambda: vtm.start_run(task, fields, priority=priority))
+        record = _api(lambda: vtm.start_run(task, fields, priority=priority, executor=executor))
         console.print(f"started run [bold]{record['id']}[/] ({record['status']}){escape(note)}")
         if record.get("queue"):
             console.print(

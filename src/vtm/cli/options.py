@@ -30,6 +30,15 @@ PriorityOpt = Annotated[
         "--priority", "-p", help="Its place in the queue, higher first (default: the task's)."
     ),
 ]
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        "-e",
+        help="Where it trains: local (the server's machine) or ray (the server's Ray "
+        "cluster); default: the task's.",
+    ),
+]
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 

@@ -42,6 +42,14 @@ def exec_command(
             help="Seconds to wait for a server that does not answer, before and after the run.",
         ),
     ] = 120.0,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run-id",
+            help="The run's id, given by the VTM server that submitted this job (a Ray job: "
+            "it then claims the run with VTM_RUN_TICKET); default: a new one.",
+        ),
+    ] = None,
 ) -> None:
     """Run TASK here, in the foreground, recorded in VTM.
 
@@ -50,5 +58,5 @@ def exec_command(
     """
     from vtm.exec.run import exec_task  # here: heavier than any other command needs
 
-    code = exec_task(task, parse_sets(set_), catalog, home, url, token, server_wait)
+    code = exec_task(task, parse_sets(set_), catalog, home, url, token, server_wait, run_id)
     raise typer.Exit(code)

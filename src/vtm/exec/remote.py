@@ -5,10 +5,15 @@ last acknowledged, so nothing is kept in memory and nothing is lost while the se
 A lost server never stops training: the sender says so once, retries with back-off and says
 when it is back. Posting with nothing new is the heartbeat the server expects; its answer
 carries a stop asked for on the server (the UI, `vtm stop`).
+
+A Ray job's `vtm exec` does not register its run: the server made it, and gave the job a
+one-time ticket (VTM_RUN_TICKET), which the recorder trades for the run's own token, then
+used for every report.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -44,11 +49,14 @@ class RemoteRecorder:
         wait_seconds: float,
         note: Callable[[str], None],
         cancelled: Callable[[], bool] = lambda: False,
+        ticket: str | None = None,
     ) -> None:
         """``wait_seconds``: how long a server that does not answer is waited for, before the
         run (registering) and after it (the last output and the outcome); ``cancelled``:
-        whether to give up waiting at once (this process was asked to stop)."""
+        whether to give up waiting at once (this process was asked to stop); ``ticket``: the
+        run's one-time ticket, when the server made the run (a Ray job)."""
         self.url = url.rstrip("/")
+        self._ticket = ticket
         self.wait_seconds = wait_seconds
         self._note = note
         self._cancelled = cancelled
@@ -71,8 +79,10 @@ class RemoteRecorder:
     # -- before the trainer starts --------------------------------------------------------
 
     def register(self, new: NewRun) -> ExternalRunAccepted:
-        """Record the run on the server; ApiError when it refuses (nothing may start then),
-        Unreachable when it has not answered for ``wait_seconds``."""
+        """Record the run on the server (or claim it, with a ticket); ApiError when it refuses
+        (nothing may start then), Unreachable when it has not answered for ``wait_seconds``."""
+        if self._ticket is not None:
+            return self._claim(new, self._ticket)
         deadline = time.monotonic() + self.wait_seconds
         delay = RETRY_FIRST_SECONDS
         while True:
@@ -105,6 +115,23 @@ class RemoteRecorder:
             self.run_id = new.id
             self.heartbeat = float(accepted["heartbeatSeconds"])
             return accepted
+
+    def _claim(self, new: NewRun, ticket: str) -> ExternalRunAccepted:
+        # Resent only while the server cannot have had it (refused): a ticket is good once.
+        with VtmClient(self.url, None, timeout=10.0, retry_seconds=self.wait_seconds) as vtm:
+            claimed = vtm.claim_cluster_run(
+                new.id,
+                ticket=ticket,
+                task_id=new.task_id,
+                host=new.origin.get("host") or "unknown",
+                gpus=visible_gpus(),
+                command=new.command,
+            )
+        self._vtm.close()
+        self._vtm = VtmClient(self.url, claimed["token"], timeout=10.0, retry_seconds=0)
+        self.run_id = new.id
+        self.heartbeat = float(claimed["heartbeatSeconds"])
+        return claimed
 
     # -- while it runs ----------------------------------------------------------------------
 
@@ -215,3 +242,9 @@ class RemoteRecorder:
         self._gone = self._gone or "closed"
         self._wake.set()
         self._vtm.close()
+
+
+def visible_gpus() -> list[int]:
+    """The GPUs this process was given (CUDA_VISIBLE_DEVICES, as Ray sets it), by index."""
+    devices = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    return [int(d) for d in devices.split(",") if d.strip().isdigit()]

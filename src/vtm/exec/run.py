@@ -21,7 +21,7 @@ from vtm.exec.foreground import Foreground, StopSignal
 from vtm.exec.local import LocalRecorder, store_name
 from vtm.exec.recorder import Outcome, output_size
 from vtm.exec.remote import RemoteRecorder
-from vtm.runs.ids import new_run_id
+from vtm.runs.ids import is_run_id, new_run_id
 from vtm.runs.launch import launch_record
 from vtm.runs.origin import airflow_from_env
 from vtm.settings import Settings
@@ -29,6 +29,9 @@ from vtm.states import RunStatus
 from vtm.store import NewRun
 from vtm.store.records import utcnow
 from vtm.supervisor import RunDir
+
+# A cluster run's one-time ticket, set in the job's environment by the server that submitted it.
+TICKET_ENV = "VTM_RUN_TICKET"
 
 
 def note(message: str) -> None:
@@ -50,21 +53,28 @@ def exec_task(
     url: str | None,
     token: str | None,
     server_wait: float,
+    run_id: str | None = None,
 ) -> int:
-    """Run ``task`` and return the exit code; typer.Exit for what ends it before the start."""
+    """Run ``task`` and return the exit code; typer.Exit for what ends it before the start.
+    ``run_id``: the id the server chose (a cluster run, claimed with VTM_RUN_TICKET)."""
     overrides: dict[str, Any] = {}
     if catalog is not None:
         overrides["catalog"] = catalog
     if home is not None:
         overrides["home"] = home
     settings = Settings(**overrides)
-    new = _plan(settings, task, fields)
+    ticket = os.environ.get(TICKET_ENV) or None
+    if run_id is not None and not is_run_id(run_id):
+        raise _usage(f"--run-id: not a run id: {run_id!r}")
+    if ticket is not None and (run_id is None or not url):
+        raise _usage(f"{TICKET_ENV} needs --run-id and a server (VTM_URL) to claim the run at")
+    new = _plan(settings, task, fields, run_id)
     # With a server: this machine's copy of the output. Without: where a `vtm serve` on the
     # same store looks for it.
     run_dir = RunDir((settings.home / "exec" if url else settings.runs_dir) / new.id)
     stop = StopSignal()
     stop.install()  # before registering: a stop from now on must end the run as stopped
-    recorder = _recorder(settings, url, token, server_wait, stop)
+    recorder = _recorder(settings, url, token, server_wait, stop, ticket)
     runner = Foreground(settings, new, run_dir, recorder, stop, sys.stdout.buffer, note)
     try:
         _register(recorder, new)
@@ -77,7 +87,7 @@ def exec_task(
     return outcome.exit_code
 
 
-def _plan(settings: Settings, task: str, fields: dict[str, str]) -> NewRun:
+def _plan(settings: Settings, task: str, fields: dict[str, str], run_id: str | None) -> NewRun:
     """The run to start, checked against the local catalog: nothing has started yet."""
     try:
         loaded = load_catalog(settings.catalog)
@@ -95,7 +105,7 @@ def _plan(settings: Settings, task: str, fields: dict[str, str]) -> NewRun:
         origin["airflow"] = airflow
     now = utcnow()
     new = NewRun(
-        id=new_run_id(now),
+        id=run_id or new_run_id(now),
         task_id=task,
         fields=dict(resolved),
         command=list(plan.argv),
@@ -109,10 +119,17 @@ def _plan(settings: Settings, task: str, fields: dict[str, str]) -> NewRun:
 
 
 def _recorder(
-    settings: Settings, url: str | None, token: str | None, wait: float, stop: StopSignal
+    settings: Settings,
+    url: str | None,
+    token: str | None,
+    wait: float,
+    stop: StopSignal,
+    ticket: str | None,
 ) -> LocalRecorder | RemoteRecorder:
     if url:
-        return RemoteRecorder(url, token, wait, note, cancelled=lambda: stop.signum is not None)
+        return RemoteRecorder(
+            url, token, wait, note, cancelled=lambda: stop.signum is not None, ticket=ticket
+        )
     try:
         return LocalRecorder(settings)
     except SQLAlchemyError as exc:

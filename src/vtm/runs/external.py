@@ -13,11 +13,18 @@ The exchange (``api/routes/external.py``), every step safe to repeat:
 3. finish: the supervisor's outcome, accepted once every byte has arrived.
 
 This server supervises none of it, so recovery skips these runs (their launch record says
-``external``).
+``external``, or names an executor other than ``local``).
+
+A run a Ray cluster trains (``runs.ray_runs``) is created by this server, not registered: its
+job's `vtm exec` *claims* it instead, trading the run's one-time ticket for the run's token
+(``runs.credentials``), and from then on reports with that token, which is good for this run's
+output and finish only.
 Every output post, empty or not, is a heartbeat: a run that has not reported for
 ``VTM_EXEC_HEARTBEAT_TIMEOUT_SECONDS`` is failed as lost (its `vtm exec` was killed, or its
 machine or network went). The silence is counted from this server's start at the earliest,
-so a server that was down itself gives its execs that long to come back.
+so a server that was down itself gives its execs that long to come back. A cluster run is
+counted from its claim: until its job's `vtm exec` has started, Ray's job status is what tells
+(``runs.ray_runs``).
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from vtm.errors import Conflict, FieldError, InvalidRequest, NotFound
+from vtm.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFound
+from vtm.runs.credentials import digest, matches, new_secret
 from vtm.runs.events import Publisher
 from vtm.runs.ids import is_run_id
 from vtm.runs.indexer import LogIndexer
@@ -56,6 +64,17 @@ class ExternalRun:
     host: str
     airflow: dict[str, Any] | None = None
     experiment: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a Ray job's `vtm exec` says when it takes up its run."""
+
+    ticket: str
+    task_id: str
+    host: str
+    gpus: list[int]
+    command: list[str]
 
 
 @dataclass(frozen=True)
@@ -114,7 +133,7 @@ class ExternalRuns:
         if not is_run_id(run_id):
             raise NotFound(f"unknown run {run_id!r}")
         run = self.repo.get(run_id)
-        if not run.launch.external:
+        if not run.launch.supervised_elsewhere:
             raise Conflict(f"run {run_id} is supervised by this server, not by `vtm exec`")
         return run
 
@@ -158,6 +177,67 @@ class ExternalRuns:
         log.info("run %s of %s registered by vtm exec on %s", run.id, run.task_id, req.host)
         self._publish("run.created", run)
         return run, True
+
+    def claim(self, run_id: str, claim: Claim) -> tuple[RunData, str]:
+        """Trade a cluster run's one-time ticket for its token: (run, token). The run then
+        records the node's host, the GPUs the cluster gave it and the command `vtm exec`
+        planned from the node's catalog. A used or wrong ticket is Forbidden."""
+        with self._locks.of(run_id):
+            run = self._get(run_id)
+            if run.launch.executor == "local" or not matches(claim.ticket, run.ticket_hash):
+                raise Forbidden(f"this ticket does not open run {run_id} (used, or not its own)")
+            if claim.task_id != run.task_id:
+                raise Conflict(f"run {run_id} is of task {run.task_id!r}, not {claim.task_id!r}")
+            if run.status.is_terminal:
+                raise Conflict(f"run {run_id} has ended ({run.status.value}): {run.error or ''}")
+            token = new_secret()
+            changes: dict[str, Any] = {
+                "ticket_hash": None,  # good once
+                "token_hash": digest(token),
+                "host": claim.host,
+                "gpus": claim.gpus,
+                "command": claim.command,
+            }
+            if run.status is RunStatus.QUEUED:  # claimed before the submit's answer was in
+                run = self.repo.transition(
+                    run_id, RunStatus.RUNNING, started_at=utcnow(), **changes
+                )
+            else:
+                run = self.repo.set_fields(run_id, **changes)
+        log.info("run %s claimed by vtm exec on %s (GPUs %s)", run_id, claim.host, claim.gpus)
+        self._publish("run.updated", run)
+        return run, token
+
+    def token_digest(self, run_id: str) -> str | None:
+        """The digest of the run's own token: "" for a cluster run not claimed yet (no token
+        opens it); None for a run that has none (the server's own, `vtm exec`'s) or no run."""
+        if not is_run_id(run_id):
+            return None
+        try:
+            run = self.repo.get(run_id)
+        except NotFound:
+            return None
+        if run.launch.executor == "local":
+            return None
+        return run.token_hash or ""
+
+    def end_unreported(
+        self, run_id: str, status: RunStatus, error: str, exit_code: int | None
+    ) -> RunData | None:
+        """End a run whose `vtm exec` will never report (its cluster says the job is gone);
+        None when it had ended meanwhile."""
+        with self._locks.of(run_id):
+            run = self.repo.get(run_id)
+            if run.status.is_terminal:
+                return None
+            try:
+                run = self.repo.transition(
+                    run_id, status, error=error, exit_code=exit_code, finished_at=utcnow()
+                )
+            except (Conflict, IllegalTransition):
+                return None
+        self._ended(run)
+        return run
 
     def append(self, run_id: str, offset: int, data: bytes) -> OutputAck:
         """Take output bytes ``data`` that start at byte ``offset`` of the run's output.
@@ -210,6 +290,17 @@ class ExternalRuns:
                 indexer.drain()
             finally:
                 indexer.close()
+            if (
+                status is RunStatus.STOPPED
+                and run.launch.executor != "local"
+                and not self.repo.get(run_id).stop_requested
+            ):
+                # Nobody asked VTM to stop it: the cluster did (Ray's stop, a node going down).
+                status = RunStatus.FAILED
+                error = (
+                    "stopped from outside VTM: `vtm exec` on the node was sent a stop signal "
+                    f"(Ray's stop_job, or the node shutting down){': ' + error if error else ''}"
+                )
             run = self.repo.transition(
                 run_id, status, exit_code=exit_code, error=error, finished_at=utcnow()
             )
@@ -248,8 +339,10 @@ class ExternalRuns:
         now = now or utcnow()
         expired = []
         for candidate in self.repo.unfinished():
-            if not candidate.launch.external or not self._silent(candidate, now):
+            if not candidate.launch.supervised_elsewhere or not self._silent(candidate, now):
                 continue
+            if candidate.launch.executor != "local" and candidate.token_hash is None:
+                continue  # a cluster job not started yet: the cluster's watch tells about it
             with self._locks.of(candidate.id):
                 run = self.repo.get(candidate.id)  # a report may have come meanwhile
                 if run.status.is_terminal or not self._silent(run, now):

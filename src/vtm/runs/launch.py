@@ -18,7 +18,7 @@ from vtm.store import LaunchRecord, experiment_of
 from vtm.supervisor import LaunchSpec, RunDir
 
 # Settings that must not leak into trainers: credentials of VTM itself.
-PRIVATE_ENV = ("VTM_TOKEN", "VTM_DATABASE_URL", "VTM_FTP_URL")
+PRIVATE_ENV = ("VTM_TOKEN", "VTM_DATABASE_URL", "VTM_FTP_URL", "VTM_RUN_TICKET")
 
 
 class Launchable(Protocol):
@@ -43,6 +43,7 @@ def launch_record(plan: LaunchPlan) -> LaunchRecord:
         timeout_seconds=plan.timeout_seconds,
         gpus=plan.gpus,
         mlflow_experiment=plan.mlflow_experiment,
+        executor=plan.executor,
     )
 
 

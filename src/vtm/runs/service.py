@@ -6,7 +6,9 @@ running run to a RunMonitor. It never waits on a trainer: the per-run supervisor
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import socket
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
@@ -15,12 +17,15 @@ from typing import Any
 
 from vtm.catalog import CatalogHolder, plan_launch, resolve_fields
 from vtm.errors import Conflict, FieldError, InvalidRequest, NotFound
+from vtm.executors import Executor
 from vtm.gpus import GpuPool, GpuReading, Inventory
+from vtm.integrations.ray_jobs import RayNode, RayRefused, RayUnavailable
 from vtm.runs.events import Publisher
 from vtm.runs.ids import is_run_id, new_run_id
 from vtm.runs.launch import launch_record, launch_spec
 from vtm.runs.monitor import MonitorContext, RunMonitor
 from vtm.runs.origin import link_previous_try
+from vtm.runs.placement import PlacementPlan, place_runs
 from vtm.runs.queue import (
     ESTIMATE_NEWS,
     Holding,
@@ -29,6 +34,7 @@ from vtm.runs.queue import (
     Waiting,
     plan_queue,
 )
+from vtm.runs.ray_runs import RayRuns
 from vtm.settings import Settings
 from vtm.states import IllegalTransition, RunStatus
 from vtm.store import NewRun, RunData, RunRepository
@@ -36,6 +42,9 @@ from vtm.store.records import utcnow
 from vtm.supervisor import RunDir, spawn_supervisor
 
 log = logging.getLogger(__name__)
+
+# While runs wait for a Ray node, a pass is made this often: the cluster changes on its own.
+RAY_PASS_SECONDS = 2.0
 
 
 class RunService:
@@ -48,10 +57,13 @@ class RunService:
         inventory: Inventory,
         board: QueueBoard,
         on_finished: Callable[[RunData], None] | None = None,
+        ray: RayRuns | None = None,
     ) -> None:
         """``on_finished``: called in the monitor's thread as each run ends; must not block.
-        ``board``: where each scheduling pass leaves its answers for the waiting runs."""
+        ``board``: where each scheduling pass leaves its answers for the waiting runs;
+        ``ray``: the Ray cluster's runs (none configured: every run is local)."""
         self.settings = settings
+        self.ray = ray or RayRuns(settings, repo, publish)
         self.catalog = catalog
         self.repo = repo
         self.inventory = inventory
@@ -93,16 +105,30 @@ class RunService:
         fields: Mapping[str, Any],
         origin: Mapping[str, Any] | None = None,
         priority: int | None = None,
+        executor: Executor | None = None,
     ) -> RunData:
         """Validate, record and launch (or queue) a run. ``origin`` says where it came from;
         an Airflow task's retry is linked to the run of its previous try. ``priority``:
-        its place in the queue (default: the task's ``resources.priority``)."""
+        its place in the queue (default: the task's ``resources.priority``); ``executor``:
+        where it trains (default: the task's)."""
         loaded = self.catalog.require()
         resolved = resolve_fields(loaded.catalog, task_id, fields)
         plan = plan_launch(loaded, task_id, resolved)
+        if executor is not None:
+            plan = dataclasses.replace(plan, executor=executor)
         if priority is None:
             priority = loaded.catalog.tasks[task_id].resources.priority
-        if plan.gpus > len(self.gpus.all):
+        if plan.executor == "ray" and not self.ray.configured:
+            raise InvalidRequest(
+                [
+                    FieldError(
+                        "executor",
+                        f"run {task_id!r} on Ray: this server has no Ray cluster "
+                        "(VTM_RAY_ADDRESS is not set)",
+                    )
+                ]
+            )
+        if plan.executor == "local" and plan.gpus > len(self.gpus.all):
             raise InvalidRequest(
                 [
                     FieldError(
@@ -140,7 +166,7 @@ class RunService:
         With room to spare, anything still queued waits for GPUs; a run that needs none may
         pass it, as ``schedule`` would let it.
         """
-        if run.launch.gpus or self._shutdown.is_set():
+        if run.launch.gpus or run.launch.executor != "local" or self._shutdown.is_set():
             return False
         if len(self._active) >= self.settings.max_concurrent_runs:
             return False
@@ -183,6 +209,8 @@ class RunService:
         if not run.stop_requested:
             run = self.repo.set_fields(run_id, stop_requested=True)
             self._publish("run.updated", run)
+        if run.launch.executor == "ray":
+            self.ray.stop_asked(run_id)  # its `vtm exec` hears of it; Ray if it does not
         with self._lock:
             monitor = self._active.get(run_id)
         if monitor is not None:
@@ -197,21 +225,65 @@ class RunService:
         if self._shutdown.is_set():
             return
         with self._lock:
+            on_ray = any(r.launch.executor == "ray" for r, _ in self._queued.values())
+        nodes = self.ray.nodes() if on_ray else None  # an HTTP call: not under the lock
+        with self._lock:
             queued = self._queued
             holding = self.holding()
-            tasks = {w.task_id for _, w in queued.values()} | {h.task_id for h in holding}
-            state = self._state(read=bool(queued))  # NVML is asked only when someone waits
-            waiting = [w for _, w in queued.values()]
+            waiting = [w for r, w in queued.values() if r.launch.executor == "local"]
+            tasks = {w.task_id for w in waiting} | {h.task_id for h in holding}
+            state = self._state(read=bool(waiting))  # NVML is asked only when someone waits
             plan = plan_queue(
-                waiting, holding, state, self._median_durations(tasks) if queued else {}
+                waiting, holding, state, self._median_durations(tasks) if waiting else {}
             )
+            placement = self._place_on_ray(nodes) if on_ray else PlacementPlan([], {})
             self._outside = state.outside
-            self._next_pass = self._pass_due(waiting, state)
+            self._next_pass = self._pass_due(waiting, state, on_ray)
             for run_id, gpus in plan.starts:
                 run, _ = self._queued.pop(run_id)
                 self._launch(run, gpus)
-            for run_id in sorted(self.board.replace(plan.waiting)):
+            submits = []
+            for run_id, node in placement.starts:
+                run, _ = self._queued.pop(run_id)
+                self.ray.hold(run.id, node.id, run.launch.gpus)
+                submits.append((run, node))
+            for run_id in sorted(self.board.replace({**plan.waiting, **placement.waiting})):
                 self._publish("run.updated", self._queued[run_id][0])
+        for run, node in submits:
+            self._submit_to_ray(run, node)
+
+    def _place_on_ray(self, nodes: list[RayNode] | None) -> PlacementPlan:
+        waiting = [w for r, w in self._queued.values() if r.launch.executor == "ray"]
+        return place_runs(waiting, nodes, self.ray.held(), self.settings.ray_cpus, self.ray.address)
+
+    def _submit_to_ray(self, run: RunData, node: RayNode) -> None:
+        """Submit a run the pass placed (outside the lock: Ray is asked over HTTP). No answer:
+        it waits again; a refusal fails it."""
+        try:
+            started = self.ray.submit(run, node)
+        except RayUnavailable as exc:
+            log.warning("run %s stays queued: %s", run.id, exc)
+            self.ray.release(run.id)
+            with self._lock:
+                self._enqueue(self.repo.set_fields(run.id, ticket_hash=None))
+            return
+        except (RayRefused, Conflict, IllegalTransition) as exc:
+            self.ray.release(run.id)
+            try:
+                failed = self.repo.transition(
+                    run.id, RunStatus.FAILED, finished_at=utcnow(), error=f"not started: {exc}"
+                )
+            except (Conflict, IllegalTransition):  # stopped meanwhile
+                return
+            self._publish("run.finished", failed)
+            return
+        self._publish("run.updated", started)
+
+    def cluster_run_ended(self, run: RunData) -> None:
+        """A Ray run has ended (reported, or found ended by the watch): its room is free."""
+        if run.launch.executor == "ray":
+            self.ray.release(run.id)
+            self.schedule()
 
     def tick(self) -> None:
         """Called every second or so (the GPU watch): a pass when time or the GPUs may have
@@ -225,10 +297,11 @@ class RunService:
         if due:
             self.schedule()
 
-    def _pass_due(self, waiting: list[Waiting], state: QueueState) -> datetime:
+    def _pass_due(self, waiting: list[Waiting], state: QueueState, on_ray: bool) -> datetime:
         """When the next pass is due without an event: as the first run waiting for GPUs
-        could begin its reservation, and at least every ESTIMATE_NEWS seconds."""
-        due = state.now + timedelta(seconds=ESTIMATE_NEWS)
+        could begin its reservation, at least every ESTIMATE_NEWS seconds, and every
+        RAY_PASS_SECONDS while runs wait for a Ray node."""
+        due = state.now + timedelta(seconds=RAY_PASS_SECONDS if on_ray else ESTIMATE_NEWS)
         oldest = min((w.created_at for w in waiting if w.gpus), default=None)
         if oldest is not None:
             reserve_at = oldest + timedelta(seconds=state.reserve_after)
@@ -306,6 +379,7 @@ class RunService:
             run.id,
             RunStatus.RUNNING,
             started_at=utcnow(),
+            host=socket.gethostname(),
             gpus=gpus,
             gpu_energy_start={str(g): mj for g, mj in energy.items()} if energy else None,
         )
@@ -353,7 +427,10 @@ class RunService:
         """
         with self._lock:
             for run in self.repo.unfinished():
-                if run.launch.external:
+                if run.launch.executor == "ray":
+                    self._recover_ray_run(run)
+                    continue
+                if run.launch.supervised_elsewhere:
                     continue  # `vtm exec` supervises it elsewhere: see runs/external.py
                 if run.status is RunStatus.RUNNING and run.id not in self._active:
                     self.gpus.claim(run.id, run.gpus)
@@ -361,6 +438,19 @@ class RunService:
                 elif run.status is RunStatus.QUEUED:
                     self._enqueue(run)
         self.schedule()
+
+    def _recover_ray_run(self, run: RunData) -> None:
+        """A running Ray run keeps its room on its node (the Ray watch settles how it stands);
+        a queued one waits again, unless it was being submitted when the last server went."""
+        if run.status is RunStatus.QUEUED and run.ticket_hash and self.ray.configured:
+            if self.ray.in_doubt(run):
+                run = self.repo.transition(run.id, RunStatus.RUNNING, started_at=utcnow())
+            else:
+                run = self.repo.set_fields(run.id, ticket_hash=None)
+        if run.status is RunStatus.RUNNING:
+            self.ray.hold(run.id, run.node_id or "", run.launch.gpus)
+        elif run.status is RunStatus.QUEUED:
+            self._enqueue(run)
 
     def active_count(self) -> int:
         with self._lock:

@@ -20,6 +20,8 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from vtm.executors import Executor
+
 LAUNCH_RECORD_VERSION = 1
 
 
@@ -45,6 +47,15 @@ class LaunchRecord(BaseModel):
     # `vtm exec` supervises the run on another machine and reports to this server, which must
     # never launch, watch or recover it itself.
     external: bool = False
+    # Where the trainer runs: on this server's machine, or as a job of the Ray cluster, where
+    # `vtm exec` supervises it and reports back as for an external run.
+    executor: Executor = "local"
+
+    @property
+    def supervised_elsewhere(self) -> bool:
+        """`vtm exec` supervises the run and reports it over the external-runs API: the server
+        never watches its trainer or recovers it from a run folder."""
+        return self.external or self.executor != "local"
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

@@ -85,6 +85,12 @@ class RunRow(Base):
     gpu_energy_start: Mapped[dict[str, Any] | None]
     # What the run's GPUs used from its start to its end, when their counters tell.
     energy_wh: Mapped[float | None]
+    # The machine the trainer ran on, and (on a cluster) the cluster's id of that node.
+    host: Mapped[str | None] = mapped_column(String(255))
+    node_id: Mapped[str | None] = mapped_column(String(128))
+    # SHA-256 digests of a cluster run's one-time ticket and of the token it was traded for.
+    ticket_hash: Mapped[str | None] = mapped_column(String(64))
+    token_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_runs_status_seq", "status", "seq"),

@@ -35,6 +35,7 @@ class NewRun:
     status: RunStatus = RunStatus.QUEUED
     started_at: datetime | None = None
     priority: int = 0
+    host: str | None = None  # where the trainer runs, when known at the start
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class RunData:
     priority: int = 0
     gpu_energy_start: dict[int, int] | None = None
     energy_wh: float | None = None
+    host: str | None = None
+    node_id: str | None = None
+    ticket_hash: str | None = None
+    token_hash: str | None = None
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,10 @@ def _to_data(row: RunRow) -> RunData:
             else None
         ),
         energy_wh=row.energy_wh,
+        host=row.host,
+        node_id=row.node_id,
+        ticket_hash=row.ticket_hash,
+        token_hash=row.token_hash,
     )
 
 
@@ -166,6 +170,7 @@ class RunRepository:
             stop_requested=False,
             gpus=[],
             priority=new.priority,
+            host=new.host,
         )
         with self._sessions.begin() as session:
             session.add(row)

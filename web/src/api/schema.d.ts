@@ -238,6 +238,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim Cluster Run
+         * @description A Ray job's `vtm exec` takes up the run it was submitted for: its one-time ticket is
+         *     traded for the run's own token (a second claim is refused, so a ticket read off the
+         *     cluster's API is worth nothing once the job has started).
+         */
+        post: operations["claim_cluster_run_api_runs__run_id__claim_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/output": {
         parameters: {
             query?: never;
@@ -819,6 +841,53 @@ export interface components {
             error: components["schemas"]["CatalogErrorOut"] | null;
             /** Tasks */
             tasks: components["schemas"]["TaskOut"][];
+        };
+        /**
+         * ClaimClusterRun
+         * @description What a Ray job's `vtm exec` says as it takes up the run it was submitted for.
+         */
+        ClaimClusterRun: {
+            /**
+             * Ticket
+             * @description The run's one-time ticket (VTM_RUN_TICKET).
+             */
+            ticket: string;
+            /** Taskid */
+            taskId: string;
+            /**
+             * Host
+             * @description The node's host name.
+             */
+            host: string;
+            /**
+             * Gpus
+             * @description The GPUs the cluster gave it (CUDA_VISIBLE_DEVICES).
+             */
+            gpus?: number[];
+            /**
+             * Command
+             * @description The trainer's argv, as planned from the node's catalog.
+             */
+            command: string[];
+        };
+        /** ClusterRunClaimed */
+        ClusterRunClaimed: {
+            run: components["schemas"]["RunRecord"];
+            /**
+             * Heartbeatseconds
+             * @description Report at least this often, with an empty output post if nothing is new.
+             */
+            heartbeatSeconds: number;
+            /**
+             * Heartbeattimeoutseconds
+             * @description A run silent for this long is failed as lost.
+             */
+            heartbeatTimeoutSeconds: number;
+            /**
+             * Token
+             * @description The run's own token: send it (Authorization: Bearer) with the run's output and finish; it is good for nothing else, and shown only this once.
+             */
+            token: string;
         };
         /** CompareRow */
         CompareRow: {
@@ -2064,8 +2133,27 @@ export interface components {
              * @description Protocol lines that could not be parsed.
              */
             protocolErrors: number;
-            /** Gpus */
+            /**
+             * Gpus
+             * @description The GPUs it holds: this server's indices, or on a Ray node the ones Ray gave it (that node's CUDA_VISIBLE_DEVICES).
+             */
             gpus: number[];
+            /**
+             * Executor
+             * @description Where it trains: local (this server) or ray.
+             * @enum {string}
+             */
+            executor: "local" | "ray";
+            /**
+             * Host
+             * @description The machine the trainer runs on (a Ray node's, once its `vtm exec` has started); null before it starts, or for runs older than this field.
+             */
+            host: string | null;
+            /**
+             * Node
+             * @description The Ray node it runs on (Ray's node id); null for a local run.
+             */
+            node: string | null;
             /**
              * Updatedat
              * Format: date-time
@@ -2129,6 +2217,11 @@ export interface components {
              * @description Side servers this server started, with their state.
              */
             services?: components["schemas"]["SideServerOut"][];
+            /**
+             * Executors
+             * @description Where runs can train here: local, and ray when VTM_RAY_ADDRESS is set.
+             */
+            executors: ("local" | "ray")[];
         };
         /**
          * SideServerOut
@@ -2172,6 +2265,11 @@ export interface components {
              * @description Its place in the queue, higher first; default the task's resources.priority, else 0.
              */
             priority?: number | null;
+            /**
+             * Executor
+             * @description Where it trains: local (this server's machine) or ray (the Ray cluster at VTM_RAY_ADDRESS); default the task's executor.
+             */
+            executor?: ("local" | "ray") | null;
         };
         /** TaskMlflowOut */
         TaskMlflowOut: {
@@ -2204,6 +2302,12 @@ export interface components {
              * @description Its runs' place in the queue unless a start says.
              */
             priority: number;
+            /**
+             * Executor
+             * @description Where its runs train unless a start says.
+             * @enum {string}
+             */
+            executor: "local" | "ray";
             /** Fields */
             fields: components["schemas"]["FieldOut"][];
             /** @description The task's `mlflow:` block with its defaults filled in; null when the catalog declares none (the UI then offers no MLflow look-up for its runs). */
@@ -2766,6 +2870,68 @@ export interface operations {
             };
         };
     };
+    claim_cluster_run_api_runs__run_id__claim_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimClusterRun"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterRunClaimed"];
+                };
+            };
+            /** @description Not this run's ticket */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The run has ended, or is not an external run */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request, one message per field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     append_external_output_api_runs__run_id__output_post: {
         parameters: {
             query: {
@@ -2791,6 +2957,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OutputAccepted"];
+                };
+            };
+            /** @description A token that is not this run's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Unknown run */
@@ -2853,6 +3028,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description A token that is not this run's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Unknown run */

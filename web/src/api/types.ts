@@ -19,6 +19,7 @@ export type ServerConfig = Schemas["ServerConfig"];
 export type ErrorBody = Schemas["ErrorBody"];
 export type FieldErrorInfo = Schemas["FieldErrorOut"];
 export type StartRunRequest = Schemas["StartRunRequest"];
+export type Executor = Schemas["TaskOut"]["executor"];
 export type RunChange = Schemas["RunChange"];
 export type QueueInfo = Schemas["QueueOut"];
 // GPUs (/api/gpus and `gpus.updated` events)

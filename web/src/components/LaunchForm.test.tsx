@@ -171,6 +171,30 @@ describe("LaunchForm", () => {
     expect(await sentBody(fetch, 1)).toEqual({ taskId: "two-gpus", fields: { epochs: 5 }, priority: -7 });
   });
 
+  it("offers where to train only when a Ray cluster is configured, and sends a change", async () => {
+    const run = makeRun({ id: "20261126-130000-eeeeee", taskId: "two-gpus" });
+    const fetch = mockFetch(() => json(run, 201));
+    const onLaunched = vi.fn();
+    const { unmount } = renderWithProviders(<LaunchForm task={urgentTask} onLaunched={onLaunched} />);
+    expect(screen.queryByTestId("launch-executor")).toBeNull(); // local only: nothing to choose
+    unmount();
+
+    renderWithProviders(
+      <LaunchForm task={urgentTask} executors={["local", "ray"]} onLaunched={onLaunched} />,
+    );
+    const user = userEvent.setup();
+    const where = screen.getByTestId("launch-executor");
+    expect(where).toHaveValue("local");
+    await user.click(screen.getByTestId("launch-submit"));
+    await waitFor(() => expect(onLaunched).toHaveBeenCalledTimes(1));
+    expect(await sentBody(fetch)).not.toHaveProperty("executor"); // the task's own
+
+    await user.selectOptions(where, "ray");
+    await user.click(screen.getByTestId("launch-submit"));
+    await waitFor(() => expect(onLaunched).toHaveBeenCalledTimes(2));
+    expect(await sentBody(fetch, 1)).toEqual({ taskId: "two-gpus", fields: { epochs: 5 }, executor: "ray" });
+  });
+
   it("refuses a priority out of range before sending, and shows the server's word on it", async () => {
     const fetch = mockFetch(() =>
       json(

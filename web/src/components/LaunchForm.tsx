@@ -1,12 +1,24 @@
 import { useState, type FormEvent } from "react";
 import { HttpError, describeError } from "../api/errors";
 import { useStartRun } from "../api/queries";
-import { PRIORITY_MAX, PRIORITY_MIN, type RunRecord, type StartRunRequest, type Task } from "../api/types";
+import {
+  PRIORITY_MAX,
+  PRIORITY_MIN,
+  type Executor,
+  type RunRecord,
+  type StartRunRequest,
+  type Task,
+} from "../api/types";
 import { checkFields, fieldOfServerError, initialFormValues, type FormValue } from "../lib/fields";
 import { checkPriority } from "../lib/priority";
 import { FieldInput } from "./FieldInput";
 
 const PRIORITY_ID = "launch-priority";
+const EXECUTOR_ID = "launch-executor";
+const EXECUTOR_LABELS: Record<Executor, string> = {
+  local: "This server's machine",
+  ray: "The Ray cluster",
+};
 
 interface Props {
   task: Task;
@@ -14,6 +26,10 @@ interface Props {
   initial?: Record<string, unknown>;
   /** That run's priority, for the same. */
   initialPriority?: number;
+  /** Where runs can train on this server (from /api/config); a choice is shown for more than one. */
+  executors?: Executor[];
+  /** That run's executor, for "Re-run with changes". */
+  initialExecutor?: Executor;
   onLaunched: (run: RunRecord) => void;
 }
 
@@ -45,8 +61,16 @@ function serverErrors(error: HttpError, task: Task) {
 }
 
 /** The launch form for one task, built from its catalog fields. */
-export function LaunchForm({ task, initial, initialPriority, onLaunched }: Props) {
+export function LaunchForm({
+  task,
+  initial,
+  initialPriority,
+  executors = ["local"],
+  initialExecutor,
+  onLaunched,
+}: Props) {
   const [values, setValues] = useState(() => initialFormValues(task.fields, initial));
+  const [executor, setExecutor] = useState<Executor>(() => initialExecutor ?? task.executor);
   const [priority, setPriority] = useState(() => String(initialPriority ?? task.priority));
   const [priorityUnreadable, setPriorityUnreadable] = useState(false);
   const [priorityError, setPriorityError] = useState<string | null>(null);
@@ -79,6 +103,7 @@ export function LaunchForm({ task, initial, initialPriority, onLaunched }: Props
     const body: StartRunRequest = { taskId: task.id, fields: checked.values };
     // Only a priority other than the task's own is sent: the server applies that by itself.
     if ("value" in rank && rank.value !== task.priority) body.priority = rank.value;
+    if (executor !== task.executor) body.executor = executor;
     start.mutate(body, {
       onSuccess: (run) => onLaunched(run),
       onError: (error) => {
@@ -100,6 +125,7 @@ export function LaunchForm({ task, initial, initialPriority, onLaunched }: Props
   const reset = () => {
     setValues(initialFormValues(task.fields));
     setPriority(String(task.priority));
+    setExecutor(task.executor);
     setPriorityUnreadable(false);
     setPriorityError(null);
     setBadInput(new Set());
@@ -154,6 +180,29 @@ export function LaunchForm({ task, initial, initialPriority, onLaunched }: Props
             </p>
           )}
         </div>
+        {(executors.length > 1 || executor !== "local") && (
+          <div className="field field-choice">
+            <label htmlFor={EXECUTOR_ID}>Where it trains</label>
+            <select
+              id={EXECUTOR_ID}
+              data-testid={EXECUTOR_ID}
+              value={executor}
+              aria-describedby={`${EXECUTOR_ID}-help`}
+              onChange={(e) => setExecutor(e.target.value as Executor)}
+            >
+              {Array.from(new Set<Executor>([...executors, executor])).map((name) => (
+                <option key={name} value={name}>
+                  {EXECUTOR_LABELS[name]}
+                  {name === task.executor ? " (the task's default)" : ""}
+                </option>
+              ))}
+            </select>
+            <p className="field-help" id={`${EXECUTOR_ID}-help`}>
+              The Ray cluster takes the run once one of its nodes has room for all of its GPUs; until then it
+              waits in VTM&apos;s queue.
+            </p>
+          </div>
+        )}
       </div>
       {formError && (
         <p className="notice notice-error" role="alert" data-testid="launch-error">

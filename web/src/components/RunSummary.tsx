@@ -68,6 +68,13 @@ export function RunSummary({ run, task }: { run: RunRecord; task: Task | undefin
           <dd>{formatValue(run.progress.device)}</dd>
         </div>
         <div>
+          <dt>Where</dt>
+          <dd data-testid="run-where">
+            {run.executor === "ray" ? "Ray cluster" : "this server"}
+            {run.host ? `, on ${run.host}` : ""}
+          </dd>
+        </div>
+        <div>
           <dt>GPUs</dt>
           <dd>{run.gpus.length ? run.gpus.join(", ") : "none"}</dd>
         </div>

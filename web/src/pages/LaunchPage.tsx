@@ -1,5 +1,5 @@
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { useCatalog, useRun } from "../api/queries";
+import { useCatalog, useRun, useServerConfig } from "../api/queries";
 import { CatalogErrorBanner } from "../components/CatalogErrorBanner";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { LaunchForm } from "../components/LaunchForm";
@@ -13,6 +13,7 @@ export function LaunchPage() {
   const from = search.get("from") ?? "";
   const navigate = useNavigate();
   const catalog = useCatalog();
+  const config = useServerConfig();
   const source = useRun(from, { enabled: from !== "" });
   const task = catalog.data?.tasks.find((t) => t.id === taskId);
   useDocumentTitle(task ? `Launch ${task.title ?? task.id}` : "Launch");
@@ -50,6 +51,8 @@ export function LaunchPage() {
                   task={task}
                   initial={source.data?.fields}
                   initialPriority={source.data?.priority}
+                  executors={config.data?.executors}
+                  initialExecutor={source.data?.executor}
                   onLaunched={(run) => navigate(`/runs/${run.id}`)}
                 />
               )}

@@ -13,7 +13,8 @@ ApiError                    VTM answered an error: ``status``, ``code``, ``messa
 Unreachable                 no answer: refused, no such host, timed out
 SseEvent                    one event of ``events()``
 AirflowContext, Gate        what a run start and a publish may carry (TypedDicts)
-FieldError, RunPage, LogPage, ExternalRunAccepted, OutputAccepted   answers' shapes
+FieldError, RunPage, LogPage, ExternalRunAccepted, ClusterRunClaimed, OutputAccepted
+                            answers' shapes
 Goal, ReportFormat, RunStatus   the literal types of some parameters and answers
 TERMINAL_STATUSES           the statuses a run ends in
 
@@ -29,6 +30,7 @@ from vtm_client._sync import VtmClient
 from vtm_client._types import (
     TERMINAL_STATUSES,
     AirflowContext,
+    ClusterRunClaimed,
     ExternalRunAccepted,
     FieldError,
     Gate,
@@ -46,6 +48,7 @@ __all__ = [
     "AirflowContext",
     "ApiError",
     "AsyncVtmClient",
+    "ClusterRunClaimed",
     "ExternalRunAccepted",
     "FieldError",
     "Gate",

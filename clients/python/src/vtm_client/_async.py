@@ -29,6 +29,7 @@ from vtm_client._retry import Backoff
 from vtm_client._sse import DISCONNECTED, SseEvent, SseParser
 from vtm_client._types import (
     AirflowContext,
+    ClusterRunClaimed,
     ExternalRunAccepted,
     Gate,
     Goal,
@@ -114,10 +115,12 @@ class AsyncVtmClient:
         *,
         airflow: AirflowContext | None = None,
         priority: int | None = None,
+        executor: str | None = None,
     ) -> dict[str, Any]:
         """Start (or queue) a run of catalog task ``task_id``; its record. ``priority``: its
-        place in the queue, higher first (default: the task's)."""
-        call = _calls.start_run(task_id, fields, airflow, priority)
+        place in the queue, higher first (default: the task's); ``executor``: where it trains,
+        ``local`` or ``ray`` (default: the task's)."""
+        call = _calls.start_run(task_id, fields, airflow, priority, executor)
         return cast(dict[str, Any], await self._send(call))
 
     async def set_priority(self, run_id: str, priority: int) -> dict[str, Any]:
@@ -252,6 +255,21 @@ class AsyncVtmClient:
             run_id, task_id, fields, command, host, airflow, mlflow_experiment
         )
         return cast(ExternalRunAccepted, await self._send(call))
+
+    async def claim_cluster_run(
+        self,
+        run_id: str,
+        *,
+        ticket: str,
+        task_id: str,
+        host: str,
+        gpus: Sequence[int],
+        command: Sequence[str],
+    ) -> ClusterRunClaimed:
+        """Take up the run a cluster job was submitted for: its one-time ``ticket`` for the
+        run's own token (the answer's ``token``), good for its output and finish only."""
+        call = _calls.claim_cluster_run(run_id, ticket, task_id, host, gpus, command)
+        return cast(ClusterRunClaimed, await self._send(call))
 
     async def append_output(self, run_id: str, offset: int, data: bytes = b"") -> OutputAccepted:
         """The run's output bytes from ``offset`` on (none: a heartbeat); go on from

@@ -75,12 +75,15 @@ def start_run(
     fields: Mapping[str, Any] | None,
     airflow: AirflowContext | None,
     priority: int | None = None,
+    executor: str | None = None,
 ) -> Call:
     body: dict[str, Any] = {"taskId": task_id, "fields": dict(fields or {})}
     if airflow:
         body["airflow"] = dict(airflow)
     if priority is not None:
         body["priority"] = priority
+    if executor is not None:
+        body["executor"] = executor
     # Not idempotent: each start is a new run.
     return Call("POST", "/api/runs/start", json=body, idempotent=False)
 
@@ -189,6 +192,20 @@ def register_external_run(
         body["airflow"] = dict(airflow)
     # Idempotent by id: registering the same run again returns it.
     return Call("POST", "/api/runs/external", json=body)
+
+
+def claim_cluster_run(
+    run_id: str, ticket: str, task_id: str, host: str, gpus: Sequence[int], command: Sequence[str]
+) -> Call:
+    body = {
+        "ticket": ticket,
+        "taskId": task_id,
+        "host": host,
+        "gpus": list(gpus),
+        "command": list(command),
+    }
+    # Not idempotent: a ticket is good once, so a claim whose answer was lost cannot be resent.
+    return Call("POST", "/api/runs/{run_id}/claim", {"run_id": run_id}, json=body, idempotent=False)
 
 
 def append_output(run_id: str, offset: int, data: bytes) -> Call:

@@ -67,6 +67,10 @@ class ExternalRunAccepted(TypedDict):
     heartbeatTimeoutSeconds: float
 
 
+class ClusterRunClaimed(ExternalRunAccepted):
+    token: str  # the run's own token, for its output and finish
+
+
 class OutputAccepted(TypedDict):
     received: int
     status: RunStatus

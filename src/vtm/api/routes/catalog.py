@@ -54,6 +54,7 @@ def get_catalog(holder: CatalogDep) -> CatalogResponse:
                     else None,
                     gpus=task.resources.gpus,
                     priority=task.resources.priority,
+                    executor=task.executor,
                     fields=fields,
                     # Declared, not defaulted: every trainer gets MLflow's variables, but only
                     # a task whose catalog entry names MLflow is known to log there.

@@ -28,4 +28,5 @@ async def get_config(runtime: RuntimeDep) -> ServerConfig:
             )
             for s in side.statuses()
         ],
+        executors=["local", "ray"] if runtime.service.ray.configured else ["local"],
     )

@@ -1,6 +1,9 @@
 """External runs: `vtm exec` runs a trainer on its own machine and reports it here.
 
-register → output (repeated; also the heartbeat) → finish. See ``vtm.runs.external``.
+register (or, for a run a Ray cluster trains, claim) → output (repeated; also the heartbeat)
+→ finish. See ``vtm.runs.external``. ``router`` takes VTM_TOKEN like the rest of the API;
+``reports`` checks its own credentials: output and finish take VTM_TOKEN or the run's own
+token, the claim the run's one-time ticket (a Ray node has no VTM_TOKEN).
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from vtm.api.deps import RecordDep, RuntimeDep
+from vtm.api.deps import RecordDep, RuntimeDep, require_run_reporter
 from vtm.api.external_schemas import (
+    ClaimClusterRun,
+    ClusterRunClaimed,
     ExternalRunAccepted,
     FinishExternalRun,
     OutputAccepted,
@@ -25,6 +30,8 @@ from vtm.states import RunStatus
 MAX_CHUNK_BYTES = 8 << 20
 
 router = APIRouter(prefix="/api/runs", tags=["external runs"])
+reports = APIRouter(prefix="/api/runs", tags=["external runs"])
+REPORTER = [Depends(require_run_reporter)]
 
 
 async def get_external(runtime: RuntimeDep) -> ExternalRuns:
@@ -56,9 +63,34 @@ def register_external_run(
     )
 
 
-@router.post(
+@reports.post(
+    "/{run_id}/claim",
+    responses={**ERRORS, 403: {"model": ErrorBody, "description": "Not this run's ticket"}},
+)
+def claim_cluster_run(
+    run_id: str, body: ClaimClusterRun, external: ExternalDep, record: RecordDep
+) -> ClusterRunClaimed:
+    """A Ray job's `vtm exec` takes up the run it was submitted for: its one-time ticket is
+    traded for the run's own token (a second claim is refused, so a ticket read off the
+    cluster's API is worth nothing once the job has started)."""
+    run, token = external.claim(run_id, body.to_claim())
+    return ClusterRunClaimed(
+        run=record(run),
+        token=token,
+        heartbeat_seconds=external.heartbeat_seconds,
+        heartbeat_timeout_seconds=external.timeout,
+    )
+
+
+FORBIDDEN: dict[int | str, dict[str, object]] = {
+    403: {"model": ErrorBody, "description": "A token that is not this run's"}
+}
+
+
+@reports.post(
     "/{run_id}/output",
-    responses={**ERRORS, 413: {"model": ErrorBody, "description": "Chunk too large"}},
+    responses={**ERRORS, **FORBIDDEN, 413: {"model": ErrorBody, "description": "Chunk too large"}},
+    dependencies=REPORTER,
     openapi_extra={
         "requestBody": {
             "required": False,
@@ -86,7 +118,7 @@ async def append_external_output(
     )
 
 
-@router.post("/{run_id}/finish", responses=ERRORS)
+@reports.post("/{run_id}/finish", responses={**ERRORS, **FORBIDDEN}, dependencies=REPORTER)
 def finish_external_run(
     run_id: str, body: FinishExternalRun, external: ExternalDep, record: RecordDep
 ) -> RunRecord:

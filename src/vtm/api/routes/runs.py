@@ -51,7 +51,11 @@ def start_run(body: StartRunRequest, service: ServiceDep, record: RecordDep) -> 
     if body.airflow is not None:
         origin = {"kind": "airflow", "airflow": body.airflow.model_dump(by_alias=True)}
     run = service.start(
-        body.task_id, {**body.fields, **body.extra_fields}, origin, priority=body.priority
+        body.task_id,
+        {**body.fields, **body.extra_fields},
+        origin,
+        priority=body.priority,
+        executor=body.executor,
     )
     return record(run)
 

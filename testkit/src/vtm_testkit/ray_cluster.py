@@ -1,0 +1,160 @@
+"""A real local Ray cluster for tests and benchmarks: a head and a second node on this machine,
+each declaring GPUs it does not have (Ray then hands out ``CUDA_VISIBLE_DEVICES`` indices as
+on a GPU node, which is what VTM's placement is tested against), started with the `ray` of
+its own environment (``.venv-ray``: Ray pins packages VTM's server cannot share).
+
+Every Ray process inherits a marker variable, so ``close`` kills exactly this cluster's
+processes: `ray stop` would stop every Ray on the machine, a person's `make ray` included.
+Ray's dashboard serves its Jobs REST API and the node list on ``address``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+from vtm_testkit.ports import free_port
+from vtm_testkit.processes import kill_marked
+from vtm_testkit.waiting import wait_for
+
+MARKER = "VTM_TESTKIT_RAY"
+
+
+class RayCluster:
+    """``head_gpus`` on the head, ``node_gpus`` on a second node (0: no second node);
+    ``env``: more variables for every Ray process (and so for the jobs' drivers)."""
+
+    def __init__(
+        self,
+        ray: Path,
+        *,
+        head_gpus: int = 1,
+        node_gpus: int = 1,
+        cpus: int = 2,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.ray = ray
+        self.head_gpus = head_gpus
+        self.node_gpus = node_gpus
+        self.cpus = cpus
+        # Short: Ray's socket paths live under it and must stay below the kernel's 107 bytes.
+        self.root = Path(tempfile.mkdtemp(prefix="vtmray-", dir="/tmp"))
+        self.dashboard_port = free_port()
+        self.gcs_port = free_port()
+        self.address = f"http://127.0.0.1:{self.dashboard_port}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "VTM_"))},
+            **(env or {}),
+            MARKER: str(self.root),
+            "RAY_USAGE_STATS_ENABLED": "0",
+            # Ray's own Python first: its workers and job drivers are started as `python`.
+            "PATH": f"{ray.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        self.log = self.root / "ray-start.log"
+        self.http = httpx.Client(base_url=self.address, timeout=10)
+
+    def _ray(self, *args: str, timeout: float = 120) -> None:
+        with open(self.log, "ab") as log:
+            done = subprocess.run(
+                [str(self.ray), *args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
+            )
+        if done.returncode != 0:
+            raise AssertionError(
+                f"ray {' '.join(args[:2])} exited {done.returncode}:\n"
+                f"{self.log.read_text(errors='replace')[-4000:]}"
+            )
+
+    def start(self) -> RayCluster:
+        if not self.ray.exists():
+            raise AssertionError(f"no Ray at {self.ray}: `make ray-env` creates .venv-ray")
+        common = ["--num-cpus", str(self.cpus), "--object-store-memory", "100000000"]
+        self._ray(
+            "start",
+            "--head",
+            "--port",
+            str(self.gcs_port),
+            "--num-gpus",
+            str(self.head_gpus),
+            "--include-dashboard=true",
+            "--dashboard-host=127.0.0.1",
+            "--dashboard-port",
+            str(self.dashboard_port),
+            "--temp-dir",
+            str(self.root / "t"),
+            "--disable-usage-stats",
+            *common,
+        )
+        if self.node_gpus:
+            # Without its own agent port the second node's drivers' logs cannot be read.
+            self._ray(
+                "start",
+                "--address",
+                f"127.0.0.1:{self.gcs_port}",
+                "--num-gpus",
+                str(self.node_gpus),
+                "--dashboard-agent-listen-port",
+                str(free_port()),
+                "--disable-usage-stats",
+                *common,
+            )
+        wait_for(
+            lambda: len(self.nodes()) == (2 if self.node_gpus else 1),
+            "the Ray cluster's nodes to be up",
+            120,
+            every=0.5,
+        )
+        return self
+
+    def nodes(self) -> list[dict[str, object]]:
+        """The live nodes, as Ray's node list gives them (empty while it does not answer)."""
+        try:
+            r = self.http.get("/api/v0/nodes", params={"limit": 100, "detail": "true"})
+        except httpx.TransportError:
+            return []
+        if r.status_code != 200:
+            return []
+        listing = r.json()["data"]["result"]["result"]
+        return [n for n in listing if n.get("state") == "ALIVE"]
+
+    def jobs(self) -> list[dict[str, object]]:
+        r = self.http.get("/api/jobs/")
+        assert r.status_code == 200, r.text
+        jobs: list[dict[str, object]] = r.json()
+        return jobs
+
+    def job(self, submission_id: str) -> dict[str, object] | None:
+        r = self.http.get(f"/api/jobs/{submission_id}")
+        if r.status_code == 404:
+            return None
+        assert r.status_code == 200, r.text
+        job: dict[str, object] = r.json()
+        return job
+
+    def stop_job(self, submission_id: str) -> None:
+        r = self.http.post(f"/api/jobs/{submission_id}/stop")
+        assert r.status_code == 200, r.text
+
+    def close(self) -> None:
+        self.http.close()
+        kill_marked(f"{MARKER}={self.root}", timeout=30)
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> RayCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
