@@ -70,8 +70,8 @@ def ray_log(server: Server, run_id: str) -> str:
 
 
 def job_env(cluster: RayCluster, run_id: str) -> dict[str, str]:
-    job = cluster.job(run_id)
-    assert job is not None, f"Ray has no job {run_id}"
+    """The environment the run's Ray job was given ({} before it is submitted)."""
+    job = cluster.job(run_id) or {}
     runtime_env = job.get("runtime_env") or {}
     assert isinstance(runtime_env, dict)
     env: dict[str, str] = runtime_env.get("env_vars") or {}
@@ -242,6 +242,7 @@ def test_a_runs_token_opens_that_run_only_and_a_restart_settles_what_ray_ended(
             )
         server.kill9()
         assert cluster.http.delete(f"/api/jobs/{c}").status_code == 200
+        wait_for(lambda: cluster.job(c) is None, f"Ray to forget job {c}", 30)
         server.env["VTM_RAY_POLL_SECONDS"] = "0.5"
         server.start()
         lost = server.wait_status(c, timeout=60)

@@ -59,9 +59,11 @@ class RayJob:
 class RayJobs:
     """The cluster whose dashboard is at ``address`` (``http://head:8265``)."""
 
-    def __init__(self, address: str, timeout: float = 10.0) -> None:
+    def __init__(self, address: str, timeout: float = 10.0, submit_timeout: float = 60.0) -> None:
         self.address = address.rstrip("/")
         self._http = httpx.Client(base_url=self.address, timeout=timeout)
+        # A cluster's first jobs wait for its job agents: tens of seconds on a small machine.
+        self._submit_timeout = submit_timeout
 
     def close(self) -> None:
         self._http.close()
@@ -124,7 +126,7 @@ class RayJobs:
             "metadata": dict(metadata),
         }
         try:
-            r = self._request("POST", "/api/jobs/", json=body)
+            r = self._request("POST", "/api/jobs/", json=body, timeout=self._submit_timeout)
         except RayUnavailable:
             if self.job(submission_id) is not None:  # it went through; the answer did not
                 return

@@ -27,11 +27,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from vtm.errors import Conflict
 from vtm.integrations.ray_jobs import RayJob, RayJobs, RayNode, RayUnavailable
 from vtm.runs.credentials import digest, new_secret
 from vtm.runs.placement import Placed
 from vtm.settings import Settings
-from vtm.states import RunStatus
+from vtm.states import IllegalTransition, RunStatus
 from vtm.store import RunData, RunRepository
 from vtm.store.records import utcnow
 
@@ -72,6 +73,7 @@ class RayRuns:
         self.jobs = jobs or (RayJobs(address) if address else None)
         self._held: dict[str, Placed] = {}
         self._stop_asked: dict[str, float] = {}  # run id → monotonic time of the request
+        self._tickets: dict[str, str] = {}  # runs being submitted: the ticket each carries
         self._nodes: tuple[float, list[RayNode] | None] = (-NODES_FRESH_SECONDS, None)
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -135,7 +137,9 @@ class RayRuns:
         """Submit the queued ``run`` to ``node`` and mark it running there. RayUnavailable:
         Ray did not answer (the run stays queued); RayRefused: Ray will not take it."""
         assert self.jobs is not None
-        ticket = new_secret()
+        with self._lock:
+            # One ticket a run: a submit whose answer was lost went through with it.
+            ticket = self._tickets.setdefault(run.id, new_secret())
         # The ticket's digest is stored first: the job may claim it before submit returns.
         run = self.repo.set_fields(
             run.id, ticket_hash=digest(ticket), node_id=node.id, host=node.name
@@ -157,7 +161,15 @@ class RayRuns:
             metadata={"vtm_run_id": run.id, "vtm_task_id": run.task_id},
         )
         log.info("run %s of %s submitted to Ray node %s", run.id, run.task_id, node.name)
-        return self.repo.transition(run.id, RunStatus.RUNNING, started_at=utcnow())
+        with self._lock:
+            self._tickets.pop(run.id, None)
+        try:
+            return self.repo.transition(run.id, RunStatus.RUNNING, started_at=utcnow())
+        except (Conflict, IllegalTransition):
+            started = self.repo.get(run.id)
+            if started.status is RunStatus.RUNNING:  # its job claimed it first
+                return started
+            raise
 
     def in_doubt(self, run: RunData) -> bool:
         """For a queued run found with a ticket at start-up (the server went down between

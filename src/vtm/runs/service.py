@@ -12,6 +12,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from vtm.runs.queue import (
     ESTIMATE_NEWS,
     Holding,
     QueueBoard,
+    QueueInfo,
     QueueState,
     Waiting,
     plan_queue,
@@ -80,6 +82,9 @@ class RunService:
         self._medians: dict[str, float | None] = {}  # by task: its runs' median duration
         self._next_pass = utcnow()  # when the GPU watch's tick should make a pass anyway
         self._outside: set[int] = set()  # GPUs in use outside VTM, as the last pass saw
+        # Ray runs a pass placed, while their submission is on its way (one at a time).
+        self._submitting: dict[str, str] = {}
+        self._submitter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ray-submit")
         self._shutdown = threading.Event()
         self._ctx = MonitorContext(
             repo=repo,
@@ -242,32 +247,38 @@ class RunService:
             for run_id, gpus in plan.starts:
                 run, _ = self._queued.pop(run_id)
                 self._launch(run, gpus)
-            submits = []
             for run_id, node in placement.starts:
                 run, _ = self._queued.pop(run_id)
                 self.ray.hold(run.id, node.id, run.launch.gpus)
-                submits.append((run, node))
-            for run_id in sorted(self.board.replace({**plan.waiting, **placement.waiting})):
+                self._submitting[run.id] = f"being submitted to Ray node {node.name}"
+                self._submitter.submit(self._submit_to_ray, run, node)
+            submitting = {
+                run_id: QueueInfo(0, reason, None) for run_id, reason in self._submitting.items()
+            }
+            news = self.board.replace({**plan.waiting, **placement.waiting, **submitting})
+            for run_id in sorted(news - set(submitting)):
                 self._publish("run.updated", self._queued[run_id][0])
-        for run, node in submits:
-            self._submit_to_ray(run, node)
 
     def _place_on_ray(self, nodes: list[RayNode] | None) -> PlacementPlan:
         waiting = [w for r, w in self._queued.values() if r.launch.executor == "ray"]
         return place_runs(waiting, nodes, self.ray.held(), self.settings.ray_cpus, self.ray.address)
 
     def _submit_to_ray(self, run: RunData, node: RayNode) -> None:
-        """Submit a run the pass placed (outside the lock: Ray is asked over HTTP). No answer:
-        it waits again; a refusal fails it."""
+        """Submit a run a pass placed, in the submitter's thread (Ray may take seconds to
+        answer; no request or pass waits for it). No answer: it waits again; a refusal fails
+        it."""
         try:
             started = self.ray.submit(run, node)
         except RayUnavailable as exc:
             log.warning("run %s stays queued: %s", run.id, exc)
             self.ray.release(run.id)
             with self._lock:
-                self._enqueue(self.repo.set_fields(run.id, ticket_hash=None))
+                self._submitting.pop(run.id, None)
+                self._enqueue(self.repo.get(run.id))
             return
         except (RayRefused, Conflict, IllegalTransition) as exc:
+            with self._lock:
+                self._submitting.pop(run.id, None)
             self.ray.release(run.id)
             try:
                 failed = self.repo.transition(
@@ -277,6 +288,8 @@ class RunService:
                 return
             self._publish("run.finished", failed)
             return
+        with self._lock:
+            self._submitting.pop(run.id, None)
         self._publish("run.updated", started)
 
     def cluster_run_ended(self, run: RunData) -> None:
@@ -459,6 +472,7 @@ class RunService:
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop watching runs (they keep going; the next server picks them up)."""
         self._shutdown.set()
+        self._submitter.shutdown(wait=True, cancel_futures=False)
         with self._lock:
             monitors = list(self._active.values())
         for monitor in monitors:

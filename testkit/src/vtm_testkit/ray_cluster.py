@@ -27,6 +27,22 @@ from vtm_testkit.waiting import wait_for
 MARKER = "VTM_TESTKIT_RAY"
 
 
+def _own_ports() -> list[str]:
+    """Free ports for every server a Ray node starts: Ray's defaults (the agent's 52365, the
+    client server's 10001…) would clash with any other Ray on the machine, a `make ray` too,
+    and a node whose agent cannot listen takes no job ("No available agent")."""
+    names = (
+        "node-manager-port",
+        "object-manager-port",
+        "ray-client-server-port",
+        "dashboard-agent-listen-port",
+        "dashboard-agent-grpc-port",
+        "runtime-env-agent-port",
+        "metrics-export-port",
+    )
+    return [f"--{name}={free_port()}" for name in names]
+
+
 class RayCluster:
     """``head_gpus`` on the head, ``node_gpus`` on a second node (0: no second node);
     ``env``: more variables for every Ray process (and so for the jobs' drivers)."""
@@ -96,19 +112,18 @@ class RayCluster:
             str(self.root / "t"),
             "--disable-usage-stats",
             *common,
+            *_own_ports(),
         )
         if self.node_gpus:
-            # Without its own agent port the second node's drivers' logs cannot be read.
             self._ray(
                 "start",
                 "--address",
                 f"127.0.0.1:{self.gcs_port}",
                 "--num-gpus",
                 str(self.node_gpus),
-                "--dashboard-agent-listen-port",
-                str(free_port()),
                 "--disable-usage-stats",
                 *common,
+                *_own_ports(),
             )
         wait_for(
             lambda: len(self.nodes()) == (2 if self.node_gpus else 1),
@@ -116,7 +131,48 @@ class RayCluster:
             120,
             every=0.5,
         )
+        self.warm_up()
         return self
+
+    def warm_up(self) -> None:
+        """A job on each node, waited for: a cluster's first submissions wait for its job
+        agents (seconds, at times tens), which is Ray's start-up, not what is tested."""
+        ids = []
+        for n, node in enumerate(self.nodes()):
+            submission_id = f"warm-up-{n}"
+            body = {
+                "entrypoint": "true",
+                "submission_id": submission_id,
+                "entrypoint_num_cpus": 0.01,
+                "entrypoint_label_selector": {"ray.io/node-id": node["node_id"]},
+            }
+            # Until an agent is up, Ray answers 5xx "No available agent to submit job".
+            wait_for(
+                lambda body=body: self._submitted(body),  # type: ignore[misc]
+                f"Ray to take a job for node {node['node_id']}",
+                120,
+                every=0.2,
+            )
+            ids.append(submission_id)
+        for submission_id in ids:
+            wait_for(
+                lambda s=submission_id: self._succeeded(s),  # type: ignore[misc]
+                f"Ray's warm-up job {submission_id}",
+                120,
+                every=0.2,
+            )
+
+    def _submitted(self, body: dict[str, object]) -> bool:
+        r = self.http.post("/api/jobs/", json=body, timeout=120)
+        if r.status_code >= 500 and "No available agent" in r.text:
+            return False
+        assert r.status_code == 200, r.text
+        return True
+
+    def _succeeded(self, submission_id: str) -> bool:
+        job = self.job(submission_id)
+        assert job is None or job.get("status") != "FAILED", job
+        return job is not None and job.get("status") == "SUCCEEDED"
 
     def nodes(self) -> list[dict[str, object]]:
         """The live nodes, as Ray's node list gives them (empty while it does not answer)."""
@@ -154,7 +210,11 @@ class RayCluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> RayCluster:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.close()  # what did start must not outlive the failure
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.close()
