@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed
 CATALOG ?= examples/training_catalog.yaml
 export VTM_HOME ?= $(CURDIR)/.vtm
 
-.PHONY: run test test-fast lint format typecheck unit bench services clean web web-test \
-	chromium airflow airflow-env ray ray-env
+.PHONY: run test test-fast fast-unit lint format typecheck unit bench services clean web \
+	web-test chromium airflow airflow-env ray ray-env
 
 WEB_DEPS := web/node_modules/.package-lock.json
 WEB_BUILD := src/vtm/web/index.html
@@ -47,13 +47,13 @@ $(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
 web: $(WEB_BUILD)
 
 # Ray in an environment of its own (it pins protobuf, grpcio and pydantic); VTM talks to its
-# dashboard over HTTP only. The head declares RAY_GPUS GPUs (none by default: on a machine
-# without any, a declared one only shows how runs are placed).
+# dashboard over HTTP only. Ray finds the machine's GPUs itself; RAY_GPUS=N declares N instead
+# (on a machine without any, declared ones show how runs are placed).
 RAY_VENV := .venv-ray
 RAY_STAMP := $(RAY_VENV)/.installed
 RAY_VERSION := 2.60.0
 RAY_DASHBOARD_PORT ?= 8265
-RAY_GPUS ?= 0
+RAY_GPUS ?=
 RAY_ADDRESS_URL := http://127.0.0.1:$(RAY_DASHBOARD_PORT)
 $(RAY_STAMP): $(UV)
 	@test -x $(RAY_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(RAY_VENV)
@@ -63,12 +63,12 @@ $(RAY_STAMP): $(UV)
 ## ray-env: Ray in .venv-ray
 ray-env: $(RAY_STAMP)
 
-## ray: a local Ray head (dashboard and Jobs API on :8265, RAY_GPUS declared GPUs) in the
+## ray: a local Ray head (dashboard and Jobs API on :8265; RAY_GPUS=N declares N GPUs) in the
 ##      foreground; Ctrl-C stops it. Then `make run RAY=1` sends runs to it (docs/scaling.md).
 ray: $(RAY_STAMP) $(STAMP)
 	@# Its job drivers run VTM's `vtm exec`, with run folders under .vtm-ray/.
 	RAY_USAGE_STATS_ENABLED=0 VTM_HOME=$(CURDIR)/.vtm-ray PATH=$(CURDIR)/$(RAY_VENV)/bin:$$PATH \
-	exec $(RAY_VENV)/bin/ray start --head --block --num-gpus=$(RAY_GPUS) \
+	exec $(RAY_VENV)/bin/ray start --head --block $(if $(RAY_GPUS),--num-gpus=$(RAY_GPUS)) \
 		--include-dashboard=true --dashboard-host=127.0.0.1 \
 		--dashboard-port=$(RAY_DASHBOARD_PORT) --disable-usage-stats
 
@@ -198,16 +198,21 @@ unit: $(STAMP) $(WEB_BUILD) services chromium $(AIRFLOW_STAMP) $(TRAINERS_STAMP)
 	$(BIN)/pytest $(XDIST)
 
 ## test-fast: the inner loop: lint, type checks and the tests that need neither Airflow,
-##            Chromium, PostgreSQL nor the framework trainers (docs/development.md: markers)
-test-fast: lint typecheck $(WEB_BUILD)
-	$(BIN)/pytest $(XDIST) -m "not airflow and not chromium and not frameworks" -k "not postgresql"
+##            Chromium, PostgreSQL, Ray nor the framework trainers (docs/development.md: markers)
+# As in `test`, the checks run beside the tests.
+test-fast:
+	@$(MAKE) --no-print-directory -j3 lint typecheck fast-unit
+
+fast-unit: $(STAMP) $(WEB_BUILD)
+	$(BIN)/pytest $(XDIST) -m "not airflow and not chromium and not frameworks and not ray" \
+		-k "not postgresql"
 
 ## test: lint, type-check, the UI's tests, the whole test suite (SQLite and PostgreSQL) and the
 ##       Airflow provider's tests (in .venv-airflow)
 # The checks (one core each) run beside the suite's first minutes, the provider's tests after
 # it: side by side, the two cores stay busy (docs/development.md has the timings).
 test:
-	@$(MAKE) --no-print-directory -j4 --output-sync=line lint typecheck web-test unit
+	@$(MAKE) --no-print-directory -j4 lint typecheck web-test unit
 	@$(MAKE) --no-print-directory provider-test
 
 ## bench: the benchmarks of docs/benchmarks.md, printed as a table

@@ -26,6 +26,7 @@ from bench import (
     output_throughput,
     progress_latency,
     queue_pass,
+    ray_start,
     start_latency,
     ui_live,
 )
@@ -39,6 +40,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     queue_pass.NAME: queue_pass.run,
     ui_live.NAME: ui_live.run,
     airflow_trigger.NAME: airflow_trigger.run,
+    ray_start.NAME: ray_start.run,
 }
 RESULTS = BENCH / "results"
 BUSY_CORES = 0.1  # other processes using more than this (in cores) may have disturbed us

@@ -173,7 +173,8 @@ class RemoteRecorder:
                         f"kept in {self._output} and sent when the server is back"
                     )
                 self._pause(delay)
-                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                # Never slower than the heartbeat: a server that is back counts our silence.
+                delay = min(delay * 2, RETRY_MAX_SECONDS, max(self.heartbeat, RETRY_FIRST_SECONDS))
                 continue
             if down_since is not None:
                 self._note(

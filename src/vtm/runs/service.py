@@ -274,7 +274,9 @@ class RunService:
             self.ray.release(run.id)
             with self._lock:
                 self._submitting.pop(run.id, None)
-                self._enqueue(self.repo.get(run.id))
+                again = self.repo.get(run.id)
+                if again.status is RunStatus.QUEUED:  # not stopped meanwhile
+                    self._enqueue(again)
             return
         except (RayRefused, Conflict, IllegalTransition) as exc:
             with self._lock:

@@ -203,9 +203,20 @@ class RayCluster:
         r = self.http.post(f"/api/jobs/{submission_id}/stop")
         assert r.status_code == 200, r.text
 
+    def kill(self) -> None:
+        """SIGKILL every process of the cluster (its jobs' drivers too), as a crash would."""
+        kill_marked(f"{MARKER}={self.root}", timeout=30)
+
+    def restart(self) -> RayCluster:
+        """A crashed head coming back on the same ports, with nothing of before: a Ray head
+        without fault tolerance (no external Redis) forgets every job it had."""
+        self.kill()
+        shutil.rmtree(self.root / "t", ignore_errors=True)
+        return self.start()
+
     def close(self) -> None:
         self.http.close()
-        kill_marked(f"{MARKER}={self.root}", timeout=30)
+        self.kill()
         with contextlib.suppress(OSError):
             shutil.rmtree(self.root, ignore_errors=True)
 
