@@ -53,6 +53,9 @@ RAY_VENV := .venv-ray
 RAY_STAMP := $(RAY_VENV)/.installed
 RAY_VERSION := 2.60.0
 RAY_DASHBOARD_PORT ?= 8265
+# Ray's own default for its GCS is 6379, Redis's port: a machine with Redis running (the tests'
+# machine, a team's) would refuse the head.
+RAY_GCS_PORT ?= 6385
 RAY_GPUS ?=
 RAY_ADDRESS_URL := http://127.0.0.1:$(RAY_DASHBOARD_PORT)
 $(RAY_STAMP): $(UV)
@@ -64,11 +67,13 @@ $(RAY_STAMP): $(UV)
 ray-env: $(RAY_STAMP)
 
 ## ray: a local Ray head (dashboard and Jobs API on :8265; RAY_GPUS=N declares N GPUs) in the
-##      foreground; Ctrl-C stops it. Then `make run RAY=1` sends runs to it (docs/scaling.md).
+##      foreground; Ctrl-C (or SIGTERM) stops it. Then `make run RAY=1` sends runs to it
+##      (docs/scaling.md).
 ray: $(RAY_STAMP) $(STAMP)
 	@# Its job drivers run VTM's `vtm exec`, with run folders under .vtm-ray/.
 	RAY_USAGE_STATS_ENABLED=0 VTM_HOME=$(CURDIR)/.vtm-ray PATH=$(CURDIR)/$(RAY_VENV)/bin:$$PATH \
-	exec $(RAY_VENV)/bin/ray start --head --block $(if $(RAY_GPUS),--num-gpus=$(RAY_GPUS)) \
+	exec $(RAY_VENV)/bin/ray start --head --block --port=$(RAY_GCS_PORT) \
+		$(if $(RAY_GPUS),--num-gpus=$(RAY_GPUS)) \
 		--include-dashboard=true --dashboard-host=127.0.0.1 \
 		--dashboard-port=$(RAY_DASHBOARD_PORT) --disable-usage-stats
 

@@ -75,6 +75,7 @@ class RayRuns:
         self._stop_asked: dict[str, float] = {}  # run id → monotonic time of the request
         self._tickets: dict[str, str] = {}  # runs being submitted: the ticket each carries
         self._nodes: tuple[float, list[RayNode] | None] = (-NODES_FRESH_SECONDS, None)
+        self._answering: bool | None = None  # whether the last node list came (None: not asked)
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
@@ -102,9 +103,13 @@ class RayRuns:
         try:
             nodes = self.jobs.nodes()
         except RayUnavailable as exc:
-            log.warning("the Ray cluster's node list: %s", exc)
+            if self._answering is not False:  # said once, until it answers again
+                log.warning("the Ray cluster's node list: %s; runs for Ray wait", exc)
             nodes = None
         with self._lock:
+            if nodes is not None and self._answering is False:
+                log.warning("the Ray cluster at %s answers again", self.address)
+            self._answering = nodes is not None
             self._nodes = (now, nodes)
         return nodes
 
