@@ -188,7 +188,14 @@ def test_a_runs_token_opens_that_run_only_and_a_restart_settles_runs_ended_unrep
     # The nodes' `vtm` here claims nothing and ends at once: the test plays the job's part
     # with the tickets any reader of Ray's API sees. The watch looks rarely meanwhile.
     idle = f"{shlex.quote(sys.executable)} -c pass"
-    server = ray_server(vtm_home, cluster, vtm=idle, VTM_RAY_POLL_SECONDS="600").start()
+    # Heartbeats are not expected (the test claims the runs and then falls silent).
+    server = ray_server(
+        vtm_home,
+        cluster,
+        vtm=idle,
+        VTM_RAY_POLL_SECONDS="600",
+        VTM_EXEC_HEARTBEAT_TIMEOUT_SECONDS="300",
+    ).start()
     try:
         a, b = (start_on_ray(server)["id"] for _ in range(2))
         tickets = {

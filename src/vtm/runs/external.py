@@ -66,6 +66,21 @@ class ExternalRun:
     experiment: str | None = None
 
 
+OUTSIDE_STOP = (
+    "stopped from outside VTM: `vtm exec` on the node was sent a stop signal "
+    "(Ray's stop_job, or the node shutting down)"
+)
+
+
+def _outside_stop(run: RunData, reported: RunStatus) -> bool:
+    """A cluster run reported stopped that nobody asked VTM to stop: it is recorded failed."""
+    if reported is not RunStatus.STOPPED or run.launch.executor == "local":
+        return False
+    if run.status.is_terminal:  # already recorded so?
+        return run.status is RunStatus.FAILED and (run.error or "").startswith(OUTSIDE_STOP)
+    return not run.stop_requested
+
+
 @dataclass(frozen=True)
 class Claim:
     """What a Ray job's `vtm exec` says when it takes up its run."""
@@ -276,8 +291,9 @@ class ExternalRuns:
         with self._locks.of(run_id):
             run = self._get(run_id)
             if run.status.is_terminal:
-                if run.status is status and run.exit_code == exit_code:
-                    return run
+                recorded = _outside_stop(run, status)
+                if (recorded or run.status is status) and run.exit_code == exit_code:
+                    return run  # the same outcome again (its answer was lost)
                 raise Conflict(f"run {run_id} has already ended {run.status.value}: {run.error}")
             path = self._output_log(run_id)
             have = path.stat().st_size if path.exists() else 0
@@ -290,17 +306,10 @@ class ExternalRuns:
                 indexer.drain()
             finally:
                 indexer.close()
-            if (
-                status is RunStatus.STOPPED
-                and run.launch.executor != "local"
-                and not self.repo.get(run_id).stop_requested
-            ):
+            if _outside_stop(self.repo.get(run_id), status):
                 # Nobody asked VTM to stop it: the cluster did (Ray's stop, a node going down).
                 status = RunStatus.FAILED
-                error = (
-                    "stopped from outside VTM: `vtm exec` on the node was sent a stop signal "
-                    f"(Ray's stop_job, or the node shutting down){': ' + error if error else ''}"
-                )
+                error = OUTSIDE_STOP + (f": {error}" if error else "")
             run = self.repo.transition(
                 run_id, status, exit_code=exit_code, error=error, finished_at=utcnow()
             )
