@@ -11,15 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import DESKTOP, TRACK_FETCHES
+from e2e_support import DEADLINE_MS, DESKTOP, TRACK_FETCHES
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from vtm_testkit import chromium
 
 CHROMIUM = chromium.binary()  # $VTM_E2E_CHROMIUM, else `chromium` on PATH
 
-# Assertions poll up to this long: the slowest wait in these tests is a trainer's few epochs
-# on a machine shared with other work.
-expect.set_options(timeout=15_000)
+expect.set_options(timeout=DEADLINE_MS)
 
 
 # One browser a module, not a session: Playwright's sync API keeps an event loop running in
@@ -38,7 +36,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(DEADLINE_MS)
     context.add_init_script(script=TRACK_FETCHES)
     page = context.new_page()
     errors: list[str] = []

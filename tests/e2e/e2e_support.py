@@ -11,6 +11,10 @@ from playwright.sync_api import Locator, Page, ViewportSize, expect
 from support import Server
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+# Assertions and actions wait up to this long: the slowest wait in these tests is a trainer's
+# few epochs on a machine running the whole suite beside them (Airflow, a Ray cluster, the
+# framework trainers: 15 s was missed twice so on 2026-12-03). A deadline, never a pause.
+DEADLINE_MS = 30_000
 
 # Counts the page's fetches until their bodies have arrived, so that a test can wait until the
 # app has nothing in flight (`settle`). The event stream is not a fetch.

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import DESKTOP, TRACK_FETCHES, expect_progress, open_app, run_row, settle
+from e2e_support import (
+    DEADLINE_MS,
+    DESKTOP,
+    TRACK_FETCHES,
+    expect_progress,
+    open_app,
+    run_row,
+    settle,
+)
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from support import TESTS, Server
@@ -46,7 +54,7 @@ def new_page(
         color_scheme="dark" if dark else "light",
         device_scale_factor=1,
     )
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(DEADLINE_MS)
     context.add_init_script(script=TRACK_FETCHES)
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
