@@ -156,6 +156,12 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home / 'vtm.db'}"
 
     @property
+    def exec_heartbeat_seconds(self) -> float:
+        """How often `vtm exec` reports when it has nothing to send: a quarter of the timeout,
+        from 0.2 to 5 s."""
+        return max(0.2, min(5.0, self.exec_heartbeat_timeout_seconds / 4))
+
+    @property
     def effective_public_url(self) -> str:
         if self.public_url:
             return self.public_url.rstrip("/")

@@ -139,7 +139,7 @@ class ExternalRuns:
     @property
     def heartbeat_seconds(self) -> float:
         """How often `vtm exec` should report when it has nothing to send."""
-        return max(0.2, min(5.0, self.timeout / 4))
+        return self.settings.exec_heartbeat_seconds
 
     def _output_log(self, run_id: str) -> Path:
         return self.settings.runs_dir / run_id / "output.log"
@@ -306,7 +306,7 @@ class ExternalRuns:
                 indexer.drain()
             finally:
                 indexer.close()
-            if _outside_stop(self.repo.get(run_id), status):
+            if _outside_stop(run, status):
                 # Nobody asked VTM to stop it: the cluster did (Ray's stop, a node going down).
                 status = RunStatus.FAILED
                 error = OUTSIDE_STOP + (f": {error}" if error else "")

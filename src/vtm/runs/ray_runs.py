@@ -201,7 +201,7 @@ class RayRuns:
             return False
         patience = (
             self.settings.stop_grace_seconds
-            + 3 * max(0.2, min(5.0, self.settings.exec_heartbeat_timeout_seconds / 4))
+            + 3 * self.settings.exec_heartbeat_seconds
             + STOP_FALLBACK_EXTRA_SECONDS
         )
         return now - asked > patience
