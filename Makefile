@@ -96,6 +96,9 @@ run: $(STAMP) $(WEB_BUILD)
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 AIRFLOW_VERSION := 3.3.2
+# CeleryExecutor (`make airflow CELERY=1`, and its tests): Celery, and Redis's client for the
+# broker. Celery 5.7 dropped `celery.backends.database.retry`, which the provider imports.
+AIRFLOW_CELERY := apache-airflow-providers-celery==3.26.0 celery==5.6.3
 VTM_URL ?= http://127.0.0.1:8000
 # What the DAG file builds DAGs from: a catalog file, or VTM's URL (its validated pipelines).
 AIRFLOW_CATALOG ?= $(abspath $(CATALOG))
@@ -104,7 +107,7 @@ AIRFLOW_CATALOG ?= $(abspath $(CATALOG))
 $(AIRFLOW_STAMP): $(UV) providers/airflow/pyproject.toml $(CLIENT)/pyproject.toml
 	@test -x $(AIRFLOW_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(AIRFLOW_VENV)
 	$(INSTALL) $(AIRFLOW_VENV)/bin/python -e $(CLIENT) apache-airflow==$(AIRFLOW_VERSION) \
-		-e providers/airflow
+		$(AIRFLOW_CELERY) -e providers/airflow
 	@touch $(AIRFLOW_STAMP)
 
 ## airflow-env: Airflow and the vtm-airflow provider in .venv-airflow
@@ -138,12 +141,30 @@ provider-test: $(STAMP) $(AIRFLOW_TEST_STAMP)
 ## airflow: `airflow standalone` on :8080 (home .airflow/) with the catalog's pipelines as DAGs
 ##          and a `vtm` connection to VTM at $(VTM_URL) (token: $$VTM_TOKEN); run `make run` too.
 ##          Ctrl-C or SIGTERM stops every Airflow process (SIGKILL after AIRFLOW_STOP_GRACE s).
+##          CELERY=1: the CeleryExecutor instead, Redis at CELERY_BROKER as its broker, and one
+##          Celery worker taking the queues AIRFLOW_QUEUES (comma-separated, default "default").
 # AIRFLOW_HOME is make's own here (an exported one, maybe another Airflow's, is not used):
 # `make airflow AIRFLOW_HOME=dir AIRFLOW_PORT=8081` for a second, separate Airflow.
 airflow: AIRFLOW_HOME := $(CURDIR)/.airflow
 AIRFLOW_PORT ?= 8080
 AIRFLOW_STOP_GRACE ?= 10
-airflow: $(AIRFLOW_STAMP)
+AIRFLOW_QUEUES ?= default
+CELERY_BROKER ?= redis://127.0.0.1:6379/0
+CELERY_RESULTS ?= $(CELERY_BROKER)
+ifeq ($(CELERY),1)
+# standalone would force its LocalExecutor: standalone/celery.py starts the same components and
+# the worker itself.
+AIRFLOW_COMMAND = $(AIRFLOW_VENV)/bin/python providers/airflow/standalone/celery.py \
+	$(CURDIR)/$(AIRFLOW_VENV)/bin/airflow
+AIRFLOW_EXECUTOR = AIRFLOW__CORE__EXECUTOR=CeleryExecutor \
+	AIRFLOW__CELERY__BROKER_URL=$(CELERY_BROKER) \
+	AIRFLOW__CELERY__RESULT_BACKEND=$(CELERY_RESULTS) \
+	AIRFLOW_QUEUES=$(AIRFLOW_QUEUES)
+else
+AIRFLOW_COMMAND = $(AIRFLOW_VENV)/bin/airflow standalone
+AIRFLOW_EXECUTOR =
+endif
+airflow: $(AIRFLOW_STAMP) $(STAMP)
 	@mkdir -p $(AIRFLOW_HOME)
 	@# standalone starts its components as `airflow …` from PATH: this environment's. It runs
 	@# under standalone/run.py (exec: make's child), which stops all it starts when stopped.
@@ -155,11 +176,13 @@ airflow: $(AIRFLOW_STAMP)
 	AIRFLOW__API__HOST=127.0.0.1 \
 	AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
 	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(AIRFLOW_PORT)/execution/ \
+	$(AIRFLOW_EXECUTOR) \
 	VTM_CATALOG=$(AIRFLOW_CATALOG) \
+	VTM_EXEC_COMMAND=$(CURDIR)/$(BIN)/vtm \
 	AIRFLOW_CONN_VTM_DEFAULT="$$(VTM_URL=$(VTM_URL) $(AIRFLOW_VENV)/bin/python \
 		providers/airflow/standalone/connection.py)" \
 	exec $(AIRFLOW_VENV)/bin/python providers/airflow/standalone/run.py \
-		--grace $(AIRFLOW_STOP_GRACE) $(AIRFLOW_VENV)/bin/airflow standalone
+		--grace $(AIRFLOW_STOP_GRACE) $(AIRFLOW_COMMAND)
 
 web-test: $(WEB_DEPS)
 	npm --prefix web run lint
@@ -171,13 +194,17 @@ chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-## services: make sure the local PostgreSQL the tests use is up
+## services: make sure the local PostgreSQL and Redis the tests use are up
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
 		echo "starting PostgreSQL"; \
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
 		pg_isready -h 127.0.0.1 -p 5432; }
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { \
+		echo "starting Redis"; redis-server --bind 127.0.0.1 --save '' --daemonize yes; \
+		for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done; \
+		redis-cli -h 127.0.0.1 ping; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples providers/airflow testkit $(CLIENT) $(REPORTING)

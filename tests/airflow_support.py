@@ -47,6 +47,8 @@ COMPONENTS = (
     "airflow triggerer",
     "airflow api_server",
     "airflow worker -- LocalExecutor: <idle>",
+    "providers/airflow/standalone/celery.py",
+    "airflow celery worker",
 )
 PIPELINE = "vtm-standalone"
 FAILING = "vtm-standalone-fails"
@@ -132,8 +134,20 @@ class AirflowStandalone(AirflowApi):
     job), on a home with the session's migrated database; ``api`` is an authenticated client
     of Airflow's REST API v2 once ``start()`` has returned."""
 
-    def __init__(self, home: Path, catalog: Path, vtm_url: str, port: int | None = None):
+    def __init__(
+        self,
+        home: Path,
+        catalog: Path,
+        vtm_url: str,
+        port: int | None = None,
+        celery_queues: str | None = None,
+        vtm_token: str | None = None,
+    ):
+        """``celery_queues``: `make airflow CELERY=1`, its worker taking these queues;
+        ``vtm_token``: VTM's API token, for the ``vtm_default`` connection."""
         self.port = port or free_port()
+        self.celery_queues = celery_queues
+        self.vtm_token = vtm_token
         super().__init__(f"http://127.0.0.1:{self.port}", home)
         self.catalog = catalog
         self.vtm_url = vtm_url
@@ -156,11 +170,16 @@ class AirflowStandalone(AirflowApi):
             str(REPO),
             "-o",
             ".venv-airflow/.installed",
+            "-o",
+            ".venv/.installed",
             "airflow",
             f"AIRFLOW_HOME={self.home}",
             f"AIRFLOW_PORT={self.port}",
             f"AIRFLOW_CATALOG={self.catalog}",
             f"VTM_URL={self.vtm_url}",
+            # Where `vtm exec` on the worker keeps its copy of a run's output.
+            f"VTM_HOME={self.home.parent / 'worker-vtm-home'}",
+            *(["CELERY=1", f"AIRFLOW_QUEUES={self.celery_queues}"] if self.celery_queues else []),
         ]
 
     def env(self) -> dict[str, str]:
@@ -173,6 +192,11 @@ class AirflowStandalone(AirflowApi):
         }
         name, value = self.marker.split("=", 1)
         env[name] = value
+        # Celery's keys in Redis under a prefix of this start's alone: another Airflow on the
+        # machine (a person's `make airflow CELERY=1`) never takes this one's tasks.
+        env["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX"] = f"vtm-test-{value}:"
+        if self.vtm_token:
+            env["VTM_TOKEN"] = self.vtm_token  # as a person exports it before `make airflow`
         return env
 
     def start(self, timeout: float = 240) -> AirflowStandalone:

@@ -46,6 +46,12 @@ def test_a_retry_links_to_the_previous_try_and_the_context_is_kept(server: Serve
     other_task = start(server, airflow(1, task="evaluate"))
     second = start(server, airflow(2))
     other_dag_run = start(server, airflow(2, dag_run="manual__2026-11-26"))
+    # Where the provider's task waited: its queue and worker, kept as sent.
+    placed = start(server, {**airflow(1, task="check"), "queue": "gpu-a100", "hostname": "w-3"})
+    assert (placed["origin"]["airflow"]["queue"], placed["origin"]["airflow"]["hostname"]) == (
+        "gpu-a100",
+        "w-3",
+    )
 
     assert person["origin"] == {
         "kind": "person",
@@ -54,7 +60,12 @@ def test_a_retry_links_to_the_previous_try_and_the_context_is_kept(server: Serve
         "host": None,
     }
     assert first["origin"]["kind"] == "airflow"
-    assert first["origin"]["airflow"] == {**airflow(1), "mapIndex": -1}
+    assert first["origin"]["airflow"] == {
+        **airflow(1),
+        "mapIndex": -1,
+        "queue": None,
+        "hostname": None,
+    }
     assert first["origin"]["previousTryRunId"] is None
     assert second["origin"]["previousTryRunId"] == first["id"]
     assert other_task["origin"]["previousTryRunId"] is None

@@ -36,6 +36,14 @@ def test_a_pipeline_loads_with_its_steps(tmp_path: Path) -> None:
     assert nightly.steps["publish"].publish.run == "train"
     assert nightly.steps["publish"].publish.against_champion is True
     assert nightly.steps["report"].depends_on == ["publish"]
+    # Where each runs: on VTM's executors, through Airflow's default queue, unless it says.
+    assert {(s.mode, s.queue) for s in nightly.steps.values()} == {("api", None)}
+
+
+def test_a_step_names_its_airflow_queue_and_trains_on_the_worker(tmp_path: Path) -> None:
+    text = PIPELINE.replace("retries: 2}", "retries: 2, queue: gpu-a100, mode: exec}")
+    train = load_catalog(write(tmp_path, BASE + text)).catalog.pipelines["nightly"].steps["train"]
+    assert (train.queue, train.mode) == ("gpu-a100", "exec")
 
 
 @pytest.mark.parametrize(
@@ -124,6 +132,27 @@ def test_a_pipeline_loads_with_its_steps(tmp_path: Path) -> None:
             19,
             "pipelines.nightly.steps.publish",
             "exactly one of: task, publish, report",
+        ),
+        (
+            "retries: 2}",
+            "retries: 2, queue: 'gpu a100'}",
+            18,
+            "pipelines.nightly.steps.train.queue",
+            "'gpu a100' is not a queue name",
+        ),
+        (
+            "retries: 2}",
+            "retries: 2, mode: worker}",
+            18,
+            "pipelines.nightly.steps.train.mode",
+            "'api' or 'exec'",
+        ),
+        (
+            "{report: {since: 7d}, dependsOn",
+            "{report: {since: 7d}, mode: exec, dependsOn",
+            20,
+            "pipelines.nightly.steps.report",
+            "mode: exec belongs to a task step",
         ),
     ],
 )

@@ -214,6 +214,8 @@ def test_an_airflow_retry_links_to_the_failed_try(server: Server, worker: Path) 
             "tryNumber": 2,
             "mapIndex": -1,
             "logicalDate": "2026-11-25T02:00:00+00:00",
+            "queue": None,  # a BashOperator's environment does not say (the exec operator's does)
+            "hostname": None,
         },
         "previousTryRunId": first["id"],
     }
@@ -558,6 +560,13 @@ def test_the_airflow_context_comes_from_the_environment() -> None:
     }
     no_date = {k: v for k, v in full.items() if k != "AIRFLOW_CTX_LOGICAL_DATE"}
     assert airflow_from_env(no_date)["logicalDate"] is None  # type: ignore[index]
+    # Where the try ran, from vtm-airflow's exec operator.
+    placed = {**full, "VTM_AIRFLOW_QUEUE": "gpu-a100", "VTM_AIRFLOW_HOSTNAME": "gpu-worker-3"}
+    assert airflow_from_env(placed) == {
+        **airflow_from_env(full),  # type: ignore[dict-item]
+        "queue": "gpu-a100",
+        "hostname": "gpu-worker-3",
+    }
     with pytest.raises(ValueError, match="AIRFLOW_CTX_TRY_NUMBER"):
         airflow_from_env({**full, "AIRFLOW_CTX_TRY_NUMBER": "x"})
     with pytest.raises(ValueError, match="AIRFLOW_CTX_TASK_ID"):

@@ -35,5 +35,9 @@ export default defineConfig({
     include: ["src/**/*.test.{ts,tsx}", "scripts/**/*.test.mjs"],
     restoreMocks: true,
     unstubGlobals: true,
+    // `make test` runs these beside the Python suite on two cores: a test may take several
+    // times its quiet-machine time there. The limit catches a hang, not slowness.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });

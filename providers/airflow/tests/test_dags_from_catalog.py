@@ -3,10 +3,20 @@ or from VTM's ``GET /api/pipelines``; the provider as Airflow sees it; the hook'
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from vtm_airflow import VtmPublishOperator, VtmReportOperator, VtmRunOperator, dags_from_catalog
+import pytest
+
+from vtm_airflow import (
+    VtmExecOperator,
+    VtmPublishOperator,
+    VtmReportOperator,
+    VtmRunOperator,
+    dags_from_catalog,
+)
+from vtm_airflow.dags import build_dag
 from vtm_airflow.hooks.vtm import Endpoint, VtmHook
 from vtm_server import REPO, VtmServer
 
@@ -31,6 +41,7 @@ def _shape(dag: Any) -> dict[str, Any]:
                 "fields": getattr(t, "fields", None),
                 "since": getattr(t, "since", None),
                 "conn": t.vtm_conn_id,
+                "queue": t.queue,
             }
             for t in dag.tasks
         },
@@ -87,6 +98,52 @@ def test_publish_and_report_steps() -> None:
     assert isinstance(report, VtmReportOperator)
     assert (report.since, report.vtm_task, report.fmt) == ("7d", None, "html")
     assert dags["quality-weekly"].schedule == "0 6 * * 1"
+
+
+def test_a_step_names_its_queue_and_may_train_on_the_worker_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    steps = {
+        "train": {
+            "task": "digits-cnn",
+            "mode": "exec",
+            "queue": "gpu-a100",
+            "fields": {"epochs": 3, "amp": True, "day": "{{ ds }}"},
+        },
+        "check": {"task": "digits-cnn", "queue": "gpu-a100", "dependsOn": ["train"]},
+        "publish": {"publish": "digits-cnn", "dependsOn": ["check"]},
+    }
+    tasks = build_dag("on-gpus", {"steps": steps}).task_dict
+    assert isinstance(tasks["train"], VtmExecOperator)
+    assert isinstance(tasks["check"], VtmRunOperator)
+    assert {t: tasks[t].queue for t in tasks} == {
+        "train": "gpu-a100",
+        "check": "gpu-a100",
+        "publish": "default",  # Airflow's own default queue
+    }
+
+    # What the worker runs: `vtm exec` with the fields, the VTM and its token in the
+    # environment alone.
+    train = tasks["train"]
+    assert isinstance(train, VtmExecOperator)
+    monkeypatch.setenv("VTM_EXEC_COMMAND", "/opt/vtm/bin/vtm")
+    assert train.command() == [
+        "/opt/vtm/bin/vtm",
+        "exec",
+        "digits-cnn",
+        *("--set", "epochs=3", "--set", "amp=true", "--set", "day={{ ds }}"),
+    ]
+    conn = {"conn_type": "vtm", "host": "vtm.lan", "port": 8000, "password": "s3cret"}
+    monkeypatch.setenv("AIRFLOW_CONN_VTM_DEFAULT", json.dumps(conn))
+    monkeypatch.setenv("VTM_TOKEN", "a-token-of-the-worker-s-own")
+
+    class _Ti:
+        hostname = "gpu-worker-3"
+
+    env = train.environment({"ti": _Ti()})
+    assert (env["VTM_URL"], env["VTM_TOKEN"]) == ("http://vtm.lan:8000", "s3cret")
+    assert (env["VTM_AIRFLOW_QUEUE"], env["VTM_AIRFLOW_HOSTNAME"]) == ("gpu-a100", "gpu-worker-3")
+    assert "s3cret" not in " ".join(train.command())
 
 
 def test_the_dags_from_vtms_api_equal_those_from_the_file(sample_vtm: VtmServer) -> None:

@@ -49,6 +49,11 @@ class PipelineStepOut(ApiModel):
     retries: int | None = None
     retry_delay: float | None = Field(default=None, description="Seconds.")
     timeout: float | None = Field(default=None, description="Seconds.")
+    queue: str | None = Field(default=None, description="The Airflow queue; none: the default.")
+    mode: Literal["api", "exec"] = Field(
+        default="api",
+        description="api: VTM runs the task; exec: the Airflow worker runs it via `vtm exec`.",
+    )
 
     @classmethod
     def of(cls, step: PipelineStep) -> PipelineStepOut:
@@ -107,6 +112,10 @@ class PipelineTaskState(ApiModel):
     start_date: str | None
     end_date: str | None
     vtm_run_id: str | None = Field(description="The VTM run this task try started, if any.")
+    queue: str | None = Field(default=None, description="The Airflow queue the try went to.")
+    hostname: str | None = Field(
+        default=None, description="The Airflow worker that ran the try, as Airflow names it."
+    )
     note: str | None = Field(
         default=None, description="Why a publish step was skipped (not published), if it was."
     )

@@ -30,6 +30,14 @@ class AirflowContext(ApiModel):
     try_number: int = Field(ge=0)
     map_index: int = -1
     logical_date: str | None = None
+    queue: str | None = Field(
+        default=None, max_length=256, description="The Airflow queue the try was sent to."
+    )
+    hostname: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="The Airflow worker that ran the try, as Airflow names it.",
+    )
 
 
 class RunOrigin(ApiModel):

@@ -16,6 +16,8 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from vtm.catalog._base import Scalar, TaskId, _Model, parse_duration
 
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# A Celery queue name as Airflow passes it on (`--queues a,b`): no comma, no white space.
+QUEUE = re.compile(r"^[A-Za-z0-9_.:@-]{1,256}$")
 PRESETS = frozenset({"@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly"})
 # The first logical date of a scheduled pipeline that names none: fixed, so the same catalog
 # always builds the same DAG (Airflow warns about a start date that moves).
@@ -28,11 +30,20 @@ def _step_id(step_id: str) -> str:
     return step_id
 
 
+def _queue_name(queue: str) -> str:
+    if not QUEUE.match(queue):
+        raise ValueError(
+            f"{queue!r} is not a queue name (letters, digits and _ . : @ -, as in gpu-a100)"
+        )
+    return queue
+
+
 def _duration_or_none(value: Any) -> float | None:
     return None if value is None else parse_duration(value)
 
 
 StepId = Annotated[str, AfterValidator(_step_id)]
+QueueName = Annotated[str, AfterValidator(_queue_name)]
 PipelineId = TaskId
 
 
@@ -95,6 +106,17 @@ class PipelineStep(_Model):
     retries: Annotated[int, Field(ge=0)] | None = None
     retry_delay: float | None = None
     timeout: float | None = None
+    queue: QueueName | None = Field(
+        default=None,
+        description="The Airflow queue the step's task goes to (Celery: the workers started "
+        "with `--queues` naming it); none: Airflow's default queue.",
+    )
+    mode: Literal["api", "exec"] = Field(
+        default="api",
+        description="How a task step trains: `api` asks VTM to run it on VTM's executors (the "
+        "Airflow task only waits); `exec` runs it on the Airflow worker itself through "
+        "`vtm exec`, reporting to VTM.",
+    )
 
     @field_validator("publish", mode="before")
     @classmethod
@@ -113,6 +135,8 @@ class PipelineStep(_Model):
             raise ValueError("a step has exactly one of: task, publish, report")
         if self.fields and self.task is None:
             raise ValueError("fields belong to a task step")
+        if self.mode == "exec" and self.task is None:
+            raise ValueError("mode: exec belongs to a task step (publish and report ask VTM)")
         return self
 
     @property

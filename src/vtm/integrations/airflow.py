@@ -30,6 +30,8 @@ class TaskState:
     start_date: str | None
     end_date: str | None
     note: str | None = None  # why a publish step was skipped
+    queue: str | None = None
+    hostname: str | None = None  # the worker that ran the try, as Airflow names it
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class AirflowClient:
                     try_number=int(ti.get("try_number") or 0),
                     start_date=ti.get("start_date"),
                     end_date=ti.get("end_date"),
+                    queue=ti.get("queue") or None,
+                    hostname=ti.get("hostname") or None,
                     note=self._skip_reason(dag_id, run["dag_run_id"], ti)
                     if ti["task_id"] in publish_steps
                     else None,

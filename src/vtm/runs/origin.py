@@ -20,6 +20,8 @@ AIRFLOW_ENV = {
     "tryNumber": "AIRFLOW_CTX_TRY_NUMBER",
     "logicalDate": "AIRFLOW_CTX_LOGICAL_DATE",
 }
+# Where the try ran, which Airflow's variables leave out: vtm-airflow's exec operator adds them.
+AIRFLOW_PLACE_ENV = {"queue": "VTM_AIRFLOW_QUEUE", "hostname": "VTM_AIRFLOW_HOSTNAME"}
 
 
 def link_previous_try(
@@ -53,5 +55,8 @@ def airflow_from_env(environ: Mapping[str, str]) -> dict[str, Any] | None:
         elif len(value) > AIRFLOW_ID_LEN:
             raise ValueError(f"{name} is longer than Airflow's {AIRFLOW_ID_LEN} characters")
         else:
+            context[key] = value
+    for key, name in AIRFLOW_PLACE_ENV.items():
+        if value := environ.get(name, "").strip():
             context[key] = value
     return context

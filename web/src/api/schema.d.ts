@@ -785,6 +785,16 @@ export interface components {
             mapIndex: number;
             /** Logicaldate */
             logicalDate?: string | null;
+            /**
+             * Queue
+             * @description The Airflow queue the try was sent to.
+             */
+            queue?: string | null;
+            /**
+             * Hostname
+             * @description The Airflow worker that ran the try, as Airflow names it.
+             */
+            hostname?: string | null;
         };
         /** ArtifactEntry */
         ArtifactEntry: {
@@ -1478,6 +1488,18 @@ export interface components {
              * @description Seconds.
              */
             timeout?: number | null;
+            /**
+             * Queue
+             * @description The Airflow queue; none: the default.
+             */
+            queue?: string | null;
+            /**
+             * Mode
+             * @description api: VTM runs the task; exec: the Airflow worker runs it via `vtm exec`.
+             * @default api
+             * @enum {string}
+             */
+            mode: "api" | "exec";
         };
         /** PipelineTaskState */
         PipelineTaskState: {
@@ -1496,6 +1518,16 @@ export interface components {
              * @description The VTM run this task try started, if any.
              */
             vtmRunId: string | null;
+            /**
+             * Queue
+             * @description The Airflow queue the try went to.
+             */
+            queue?: string | null;
+            /**
+             * Hostname
+             * @description The Airflow worker that ran the try, as Airflow names it.
+             */
+            hostname?: string | null;
             /**
              * Note
              * @description Why a publish step was skipped (not published), if it was.

@@ -34,6 +34,19 @@ function TaskChip({
     <li className="dag-task" data-testid={`dag-task-${task.taskId}`} data-state={task.state ?? "none"}>
       <span className="mono">{task.taskId}</span> <AirflowState state={task.state} />
       {task.tryNumber > 1 && <span className="muted small"> try {task.tryNumber}</span>}
+      {(task.hostname || task.queue) && (
+        // Where Airflow ran the try: the worker, and the queue that sent it there.
+        <span className="muted small" data-testid={`dag-task-where-${task.taskId}`}>
+          {" "}
+          on <span className="mono">{task.hostname ?? "a worker"}</span>
+          {task.queue && (
+            <>
+              {" "}
+              (queue <span className="mono">{task.queue}</span>)
+            </>
+          )}
+        </span>
+      )}
       {task.vtmRunId && (
         <>
           {" "}

@@ -7,6 +7,7 @@ import {
   orderedSteps,
   stepAction,
   stepFields,
+  stepPlace,
 } from "../lib/pipelines";
 import { DagRunsTable } from "./DagRunsTable";
 import { InlineCode } from "./InlineCode";
@@ -139,6 +140,7 @@ export function PipelineCard({
               <th scope="col">Does</th>
               <th scope="col">Fields</th>
               <th scope="col">After</th>
+              <th scope="col">Runs on</th>
               <th scope="col">Retries</th>
             </tr>
           </thead>
@@ -150,6 +152,9 @@ export function PipelineCard({
                 <td className="wrap">{stepAction(step)}</td>
                 <td className="mono small wrap">{stepFields(step) || "—"}</td>
                 <td className="mono">{step.dependsOn?.length ? step.dependsOn.join(", ") : "—"}</td>
+                <td className="small" data-testid={`pipeline-step-where-${id}-${stepId}`}>
+                  {stepPlace(step)}
+                </td>
                 <td>
                   {step.retries ?? <span className="muted">{pipeline.retries}</span>}
                   {step.timeout != null && (

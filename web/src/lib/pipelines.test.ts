@@ -11,6 +11,7 @@ import {
   stateTone,
   stepAction,
   stepFields,
+  stepPlace,
 } from "./pipelines";
 
 function step(overrides: Partial<PipelineStep>): PipelineStep {
@@ -100,6 +101,15 @@ describe("pipeline text", () => {
     expect(stepFields(step({ fields: { snapshot: "{{ ds }}", epochs: 3 } }))).toBe(
       "snapshot={{ ds }} epochs=3",
     );
+  });
+
+  it("says where a step's work happens: VTM, or the Airflow worker in exec mode, and its queue", () => {
+    expect(stepPlace(step({}))).toBe("VTM");
+    expect(stepPlace(step({ mode: "api", queue: "gpu-a100" }))).toBe("VTM, queue gpu-a100");
+    expect(stepPlace(step({ mode: "exec", queue: "gpu-a100" }))).toBe(
+      "the Airflow worker (vtm exec), queue gpu-a100",
+    );
+    expect(stepPlace(step({ mode: "exec" }))).toBe("the Airflow worker (vtm exec)");
   });
 
   it("orders steps after what they depend on, otherwise as declared", () => {

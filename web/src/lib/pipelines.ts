@@ -102,6 +102,13 @@ export function stepFields(step: PipelineStep): string {
     .join(" ");
 }
 
+/** Where a step's work happens: a task step in `exec` mode trains on the Airflow worker itself,
+ * any other step asks VTM (which trains on its own executors); the queue picks the workers. */
+export function stepPlace(step: PipelineStep): string {
+  const where = step.kind === "task" && step.mode === "exec" ? "the Airflow worker (vtm exec)" : "VTM";
+  return step.queue ? `${where}, queue ${step.queue}` : where;
+}
+
 /** Steps in an order where each comes after what it depends on; otherwise as declared. */
 export function orderedSteps(pipeline: Pick<Pipeline, "steps">): [string, PipelineStep][] {
   const entries = Object.entries(pipeline.steps);

@@ -60,6 +60,8 @@ const nightly: Pipeline = {
       retries: 2,
       retryDelay: null,
       timeout: 3600,
+      queue: "gpu-a100",
+      mode: "exec",
     },
   },
 };
@@ -97,6 +99,8 @@ function statusOf(overrides: Partial<PipelinesStatus> = {}, dagState = "success"
                 startDate: null,
                 endDate: null,
                 vtmRunId: "20261126-020100-bbbbbb",
+                queue: "gpu-a100",
+                hostname: "gpu-worker-3",
               },
               {
                 taskId: "publish",
@@ -179,6 +183,12 @@ describe("Pipelines page", () => {
     expect(steps[1]).toHaveAttribute("data-kind", "task");
     expect(steps[1]).toHaveTextContent("prepare");
     expect(steps[1]).toHaveTextContent("timeout 1h");
+    expect(within(steps[1]).getByTestId("pipeline-step-where-digits-nightly-train")).toHaveTextContent(
+      "the Airflow worker (vtm exec), queue gpu-a100",
+    );
+    expect(within(steps[0]).getByTestId("pipeline-step-where-digits-nightly-prepare")).toHaveTextContent(
+      /^VTM$/,
+    );
     expect(steps[2]).toHaveAttribute("data-kind", "publish");
     expect(steps[2]).toHaveTextContent("publish the best digits-cnn model");
 
@@ -196,6 +206,11 @@ describe("Pipelines page", () => {
       "dag-task-publish",
     ]);
     expect(within(row).getByTestId("dag-task-train")).toHaveTextContent("try 2");
+    // Where Airflow ran it; a task Airflow names no worker or queue for says nothing of it.
+    expect(within(row).getByTestId("dag-task-where-train")).toHaveTextContent(
+      "on gpu-worker-3 (queue gpu-a100)",
+    );
+    expect(within(row).queryByTestId("dag-task-where-prepare")).toBeNull();
     // A skipped publish step says why: its model did not beat the champion.
     expect(within(row).getByTestId("dag-task-publish")).toHaveAttribute("data-state", "skipped");
     expect(within(row).getByTestId("dag-task-note-publish")).toHaveTextContent(

@@ -35,6 +35,8 @@ class AirflowContext(_AirflowRequired, total=False):
 
     mapIndex: int
     logicalDate: str | None
+    queue: str | None
+    hostname: str | None
 
 
 class Gate(TypedDict, total=False):

@@ -2,6 +2,7 @@
 
 VtmHook               all HTTP to VTM (connection type ``vtm``), retried across VTM restarts
 VtmRunOperator        start a catalog task's run, wait (or defer) for it, succeed on completed
+VtmExecOperator       train a catalog task on the worker itself (`vtm exec`), recorded in VTM
 VtmRunSensor          wait for a run started elsewhere
 VtmPublishOperator    publish a task's best model (MLflow registry + FTP)
 VtmReportOperator     fetch or write the quality report
@@ -14,6 +15,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 __all__ = [
+    "VtmExecOperator",
     "VtmHook",
     "VtmPublishOperator",
     "VtmReportOperator",
@@ -36,6 +38,10 @@ def __getattr__(name: str) -> object:
         from vtm_airflow.operators import vtm as operators
 
         return getattr(operators, name)
+    if name == "VtmExecOperator":
+        from vtm_airflow.operators.exec import VtmExecOperator
+
+        return VtmExecOperator
     if name == "VtmRunSensor":
         from vtm_airflow.sensors.vtm import VtmRunSensor
 

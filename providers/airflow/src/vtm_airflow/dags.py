@@ -22,6 +22,7 @@ import yaml
 from airflow.sdk import DAG, BaseOperator
 from vtm_client import VtmClient
 
+from vtm_airflow.operators.exec import VtmExecOperator
 from vtm_airflow.operators.vtm import VtmPublishOperator, VtmReportOperator, VtmRunOperator
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
@@ -60,6 +61,8 @@ def _step_args(step: dict[str, Any]) -> dict[str, Any]:
         args["retry_delay"] = timedelta(seconds=_seconds(step["retryDelay"]))
     if step.get("timeout") is not None:
         args["execution_timeout"] = timedelta(seconds=_seconds(step["timeout"]))
+    if step.get("queue"):
+        args["queue"] = str(step["queue"])
     return args
 
 
@@ -73,6 +76,10 @@ def _operator(
     step_id: str, step: dict[str, Any], vtm_conn_id: str, deferrable: bool
 ) -> BaseOperator:
     common = {"task_id": step_id, "vtm_conn_id": vtm_conn_id, **_step_args(step)}
+    if step.get("task") and step.get("mode") == "exec":
+        return VtmExecOperator(
+            vtm_task=step["task"], fields=dict(step.get("fields") or {}), **common
+        )
     if step.get("task"):
         return VtmRunOperator(
             vtm_task=step["task"],

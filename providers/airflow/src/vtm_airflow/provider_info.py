@@ -17,7 +17,12 @@ def get_provider_info() -> dict[str, Any]:
             {"connection-type": "vtm", "hook-class-name": "vtm_airflow.hooks.vtm.VtmHook"}
         ],
         "hooks": [{"integration-name": "VTM", "python-modules": ["vtm_airflow.hooks.vtm"]}],
-        "operators": [{"integration-name": "VTM", "python-modules": ["vtm_airflow.operators.vtm"]}],
+        "operators": [
+            {
+                "integration-name": "VTM",
+                "python-modules": ["vtm_airflow.operators.vtm", "vtm_airflow.operators.exec"],
+            }
+        ],
         "sensors": [{"integration-name": "VTM", "python-modules": ["vtm_airflow.sensors.vtm"]}],
         "triggers": [{"integration-name": "VTM", "python-modules": ["vtm_airflow.triggers.vtm"]}],
     }

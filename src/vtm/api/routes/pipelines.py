@@ -52,6 +52,8 @@ def _dag_run(run: DagRunState, vtm_runs: dict[tuple[str, str], RunData]) -> Pipe
                 end_date=t.end_date,
                 vtm_run_id=(vtm.id if (vtm := vtm_runs.get((run.run_id, t.task_id))) else None),
                 note=t.note,
+                queue=t.queue,
+                hostname=t.hostname,
             )
             for t in run.tasks
         ],

@@ -29,6 +29,9 @@ def airflow_context(context: Any) -> AirflowContext:
         tryNumber=ti.try_number,
         mapIndex=ti.map_index,
         logicalDate=logical.isoformat() if logical is not None else None,
+        # Where the task waited: its queue, and the worker Airflow placed it on.
+        queue=getattr(getattr(ti, "task", None), "queue", None) or None,
+        hostname=getattr(ti, "hostname", None) or None,
     )
 
 
