@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    airflow_celery,
     airflow_trigger,
     api_list,
     output_throughput,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     queue_pass.NAME: queue_pass.run,
     ui_live.NAME: ui_live.run,
     airflow_trigger.NAME: airflow_trigger.run,
+    airflow_celery.NAME: airflow_celery.run,
     ray_start.NAME: ray_start.run,
 }
 RESULTS = BENCH / "results"

@@ -26,9 +26,15 @@ STANDALONE = REPO / "providers" / "airflow" / "standalone"
 
 
 class Standalone(AirflowApi):
-    def __init__(self, home: Path, catalog: Path, vtm_url: str) -> None:
+    """``celery_queues``: Airflow as `make airflow CELERY=1` runs it instead (the CeleryExecutor,
+    the machine's Redis under a key prefix of this start's, one worker taking these queues)."""
+
+    def __init__(
+        self, home: Path, catalog: Path, vtm_url: str, celery_queues: str | None = None
+    ) -> None:
         if not (AIRFLOW_BIN / "airflow").exists():
             raise RuntimeError(f"no Airflow in {AIRFLOW_BIN.parent}: `make airflow-env`")
+        self.celery_queues = celery_queues
         self.port = free_port()
         super().__init__(f"http://127.0.0.1:{self.port}", home)
         self.catalog = catalog
@@ -58,14 +64,32 @@ class Standalone(AirflowApi):
             AIRFLOW__API__BASE_URL=self.url,
             AIRFLOW_CONN_VTM_DEFAULT=connection,
             VTM_CATALOG=str(self.catalog),
+            VTM_EXEC_COMMAND=str(REPO / ".venv" / "bin" / "vtm"),
+            VTM_HOME=str(self.home.parent / "worker-vtm-home"),
         )
+        if self.celery_queues:
+            broker = "redis://127.0.0.1:6379/0"
+            env.update(
+                AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
+                AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{self.url}/execution/",
+                AIRFLOW__CELERY__BROKER_URL=broker,
+                AIRFLOW__CELERY__RESULT_BACKEND=broker,
+                AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX=f"vtm-bench-{self.port}:",
+                AIRFLOW_QUEUES=self.celery_queues,
+            )
         return env
+
+    def command(self) -> list[str]:
+        airflow = str(AIRFLOW_BIN / "airflow")
+        if self.celery_queues:
+            return [str(AIRFLOW_BIN / "python"), str(STANDALONE / "celery.py"), airflow]
+        return [airflow, "standalone"]
 
     def __enter__(self) -> Standalone:
         airflow_home.new_home(self.home, AIRFLOW_BIN / "airflow")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(AIRFLOW_BIN / "airflow"), "standalone"],
+                self.command(),
                 env=self._env(),
                 cwd=self.home,
                 stdout=log,
