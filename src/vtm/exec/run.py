@@ -9,16 +9,14 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 from vtm_client import ApiError, Unreachable
 
 from vtm.catalog import load_catalog, plan_launch, resolve_fields
 from vtm.errors import CatalogError, InvalidRequest, NotFound
 from vtm.exec.foreground import Foreground, StopSignal
-from vtm.exec.local import LocalRecorder, store_name
 from vtm.exec.recorder import Outcome, output_size
 from vtm.exec.remote import RemoteRecorder
 from vtm.runs.ids import is_run_id, new_run_id
@@ -29,6 +27,9 @@ from vtm.states import RunStatus
 from vtm.store import NewRun
 from vtm.store.records import utcnow
 from vtm.supervisor import RunDir
+
+if TYPE_CHECKING:
+    from vtm.exec.local import LocalRecorder
 
 # A cluster run's one-time ticket, set in the job's environment by the server that submitted it.
 TICKET_ENV = "VTM_RUN_TICKET"
@@ -130,6 +131,12 @@ def _recorder(
         return RemoteRecorder(
             url, token, wait, note, cancelled=lambda: stop.signum is not None, ticket=ticket
         )
+    # The local store only here: a run reported to a server (a Ray job, an Airflow worker)
+    # starts sooner without SQLAlchemy's imports.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from vtm.exec.local import LocalRecorder, store_name
+
     try:
         return LocalRecorder(settings)
     except SQLAlchemyError as exc:

@@ -7,10 +7,12 @@ whichever way it was started (the provider's operator or `vtm exec` in a BashOpe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vtm.store import RunRepository
-from vtm.store.repository import AIRFLOW_ID_LEN
+from vtm.store.records import AIRFLOW_ID_LEN
+
+if TYPE_CHECKING:
+    from vtm.store import RunRepository
 
 # What Airflow puts into a BashOperator's environment (airflow.sdk's context_to_airflow_vars).
 AIRFLOW_ENV = {

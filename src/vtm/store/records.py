@@ -9,6 +9,9 @@ from typing import Any
 from vtm.states import RunStatus
 from vtm.store.launch import LaunchRecord
 
+# Airflow's limit on a DAG, DAG run or task id (the API's too); the origin columns' width.
+AIRFLOW_ID_LEN = 250
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

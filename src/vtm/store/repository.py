@@ -17,6 +17,7 @@ from vtm.states import RunStatus, check_transition
 from vtm.store.launch import LaunchRecord
 from vtm.store.models import MetricPointRow, RunRow
 from vtm.store.records import (
+    AIRFLOW_ID_LEN,
     MetricPoint,
     NewRun,
     OutputBatch,
@@ -28,8 +29,6 @@ from vtm.store.records import (
 
 # Where a progress bar on the output stands (``{"n", "total"}``), kept in ``progress``.
 BAR_KEY = "bar"
-# Airflow's limit on a DAG, DAG run or task id (the API's too); the origin columns' width.
-AIRFLOW_ID_LEN = 250
 
 
 @dataclass(frozen=True)
