@@ -8,6 +8,7 @@ not on the line: `vtm run` printed it just above.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -189,12 +190,30 @@ class Follower:
             yield progress_line(self.run, options.max_width, self.elapsed(), self.status)
 
 
+REFRESH_SECONDS = 0.25  # the clock and the pulsing bar move between the run's events
+
+
+def _tick(live: Live, done: threading.Event) -> None:
+    while not done.wait(REFRESH_SECONDS):
+        live.refresh()
+
+
 def follow(vtm: VtmClient, run_id: str, console: Console) -> dict[str, Any]:
-    """Show the run live until it ends; returns its final record."""
+    """Show the run live until it ends; returns its final record.
+
+    The display is refreshed by a daemon thread of ours that is never joined, not by Live's
+    own refresh thread, which Live joins on exit: a Ctrl-C landing between a lock's acquire
+    and its ``with`` block can leave that lock held, and the join then waited forever.
+    """
     follower = Follower(console)
+    done = threading.Event()
     try:
-        with Live(follower, console=console, refresh_per_second=4, transient=False):
-            return _watch(vtm, run_id, follower)
+        with Live(follower, console=console, auto_refresh=False, transient=False) as live:
+            threading.Thread(target=_tick, args=(live, done), daemon=True).start()
+            try:
+                return _watch(vtm, run_id, follower)
+            finally:
+                done.set()
     finally:
         if not console.is_interactive:
             # Live leaves the last frame without an end of line where it cannot move the
