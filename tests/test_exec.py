@@ -358,7 +358,7 @@ print("STATES " + json.dumps({d: str(bag.dags[d].test().state) for d in sys.argv
 
 @pytest.mark.airflow
 @pytest.mark.skipif(not AIRFLOW_PYTHON.exists(), reason="no .venv-airflow (`make test` makes it)")
-def test_a_bash_operator_retries_and_on_kill_on_real_airflow(
+def test_vtm_exec_retries_and_on_kill_on_real_airflow(
     vtm_home: Path, worker: Path, tmp_path: Path
 ) -> None:
     gates = tmp_path / "gates"
@@ -372,10 +372,18 @@ def test_a_bash_operator_retries_and_on_kill_on_real_airflow(
         EXEC_TEST_HOME=str(worker),
         EXEC_TEST_CATALOG=str(TEST_CATALOG),
         EXEC_TEST_GATES=str(gates),
+        # For VtmExecOperator: its connection, and what `vtm exec` reads on "the worker".
+        AIRFLOW_CONN_VTM_DEFAULT=json.dumps(
+            {"conn_type": "vtm", "host": "127.0.0.1", "port": server.port}
+        ),
+        VTM_HOME=str(worker),
+        VTM_CATALOG=str(TEST_CATALOG),
+        VTM_STOP_GRACE_SECONDS="1",
     )
+    dags = ("exec_retry", "exec_timeout", "exec_operator_timeout")
     try:
         result = subprocess.run(
-            [str(AIRFLOW_PYTHON), "-c", RUN_DAGS, str(EXEC_DAGS), "exec_retry", "exec_timeout"],
+            [str(AIRFLOW_PYTHON), "-c", RUN_DAGS, str(EXEC_DAGS), *dags],
             env=env,
             capture_output=True,
             text=True,
@@ -384,10 +392,14 @@ def test_a_bash_operator_retries_and_on_kill_on_real_airflow(
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         states = json.loads(result.stdout.split("STATES ")[1].splitlines()[0])
-        assert states == {"exec_retry": "success", "exec_timeout": "failed"}
+        assert states == {
+            "exec_retry": "success",
+            "exec_timeout": "failed",
+            "exec_operator_timeout": "failed",
+        }
 
         runs = server.client.get("/api/runs").json()["runs"]  # newest first
-        killed, second, first = runs
+        operator_killed, killed, second, first = runs
         assert (first["status"], first["exitCode"]) == ("failed", 5)
         assert (second["status"], second["exitCode"]) == ("completed", 0)
         assert second["origin"]["airflow"]["dagId"] == "exec_retry"
@@ -398,6 +410,11 @@ def test_a_bash_operator_retries_and_on_kill_on_real_airflow(
         assert killed["origin"]["airflow"]["dagId"] == "exec_timeout"
         assert killed["status"] == "stopped"
         nothing_left_of(worker, killed["id"])
+        # The same through VtmExecOperator's on_kill: SIGTERM to its `vtm exec`.
+        assert operator_killed["origin"]["kind"] == "exec"
+        assert operator_killed["origin"]["airflow"]["dagId"] == "exec_operator_timeout"
+        assert operator_killed["status"] == "stopped"
+        nothing_left_of(worker, operator_killed["id"])
     finally:
         server.stop()
         server.client.close()

@@ -15,7 +15,7 @@ import {
 } from "./pipelines";
 
 function step(overrides: Partial<PipelineStep>): PipelineStep {
-  return { kind: "task", task: "digits-cnn", fields: {}, dependsOn: [], ...overrides };
+  return { kind: "task", task: "digits-cnn", fields: {}, dependsOn: [], mode: "api", ...overrides };
 }
 
 describe("Airflow links", () => {

@@ -38,6 +38,7 @@ const nightly: Pipeline = {
       retries: null,
       retryDelay: null,
       timeout: null,
+      mode: "api",
     },
     prepare: {
       kind: "task",
@@ -49,6 +50,7 @@ const nightly: Pipeline = {
       retries: null,
       retryDelay: null,
       timeout: null,
+      mode: "api",
     },
     train: {
       kind: "task",
@@ -183,12 +185,10 @@ describe("Pipelines page", () => {
     expect(steps[1]).toHaveAttribute("data-kind", "task");
     expect(steps[1]).toHaveTextContent("prepare");
     expect(steps[1]).toHaveTextContent("timeout 1h");
-    expect(within(steps[1]).getByTestId("pipeline-step-where-digits-nightly-train")).toHaveTextContent(
+    expect(within(card).getByTestId("pipeline-step-where-digits-nightly-train")).toHaveTextContent(
       "the Airflow worker (vtm exec), queue gpu-a100",
     );
-    expect(within(steps[0]).getByTestId("pipeline-step-where-digits-nightly-prepare")).toHaveTextContent(
-      /^VTM$/,
-    );
+    expect(within(card).getByTestId("pipeline-step-where-digits-nightly-prepare")).toHaveTextContent(/^VTM$/);
     expect(steps[2]).toHaveAttribute("data-kind", "publish");
     expect(steps[2]).toHaveTextContent("publish the best digits-cnn model");
 
