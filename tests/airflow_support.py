@@ -47,7 +47,15 @@ COMPONENTS = (
     "airflow triggerer",
     "airflow api_server",
     "airflow worker -- LocalExecutor: <idle>",
+)
+# And what `make airflow CELERY=1` starts instead of standalone and its LocalExecutor workers.
+CELERY_COMPONENTS = (
+    "providers/airflow/standalone/run.py",
     "providers/airflow/standalone/celery.py",
+    "airflow scheduler",
+    "airflow dag-processor",
+    "airflow triggerer",
+    "airflow api_server",
     "airflow celery worker",
 )
 PIPELINE = "vtm-standalone"

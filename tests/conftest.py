@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,13 @@ from vtm.settings import Settings
 
 # MLflow would otherwise try to send usage data from every test process and trainer.
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+
+# A shell without job control starts a background command (`make test &` in a script) with
+# SIGINT ignored, and every process it starts inherits that: the tests that press Ctrl-C on
+# `vtm run --follow` or `make airflow` would find it deaf. A handler is reset to the default
+# on exec, so the processes the tests start get Ctrl-C as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 BOTH_DATABASES = "both_databases"

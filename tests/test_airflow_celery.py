@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from airflow_support import AirflowStandalone, airflow_missing
+from airflow_support import CELERY_COMPONENTS, AirflowStandalone, airflow_missing
 from support import TESTS, Server, free_port, kill_everything_of
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
@@ -127,9 +127,13 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         if vtm is not None:
             vtm.stop()
             vtm.client.close()
-        left = airflow.stop().left
+        stopped = airflow.stop()
         kill_everything_of(root / "vtm-home")
-        assert not left, f"Airflow's processes outlived make: {left}"
+        assert not stopped.left, f"Airflow's processes outlived make: {stopped.left}"
+        # Every component ran under make (the Celery worker too), and make stopped them all.
+        titles = list(stopped.before.values())
+        missing = [c for c in CELERY_COMPONENTS if not any(c in t for t in titles)]
+        assert not missing, (missing, titles)
 
 
 def test_an_exec_step_trains_on_the_celery_worker_of_its_queue(setup: Setup) -> None:
