@@ -34,11 +34,11 @@ function TaskChip({
     <li className="dag-task" data-testid={`dag-task-${task.taskId}`} data-state={task.state ?? "none"}>
       <span className="mono">{task.taskId}</span> <AirflowState state={task.state} />
       {task.tryNumber > 1 && <span className="muted small"> try {task.tryNumber}</span>}
-      {(task.hostname || task.queue) && (
+      {task.hostname ? (
         // Where Airflow ran the try: the worker, and the queue that sent it there.
         <span className="muted small" data-testid={`dag-task-where-${task.taskId}`}>
           {" "}
-          on <span className="mono">{task.hostname ?? "a worker"}</span>
+          on <span className="mono">{task.hostname}</span>
           {task.queue && (
             <>
               {" "}
@@ -46,6 +46,15 @@ function TaskChip({
             </>
           )}
         </span>
+      ) : (
+        // Not run (yet): the queue it waits on says which workers could take it.
+        task.queue &&
+        (task.state === "queued" || task.state === "scheduled") && (
+          <span className="muted small" data-testid={`dag-task-where-${task.taskId}`}>
+            {" "}
+            waiting on queue <span className="mono">{task.queue}</span>
+          </span>
+        )
       )}
       {task.vtmRunId && (
         <>

@@ -106,10 +106,11 @@ function statusOf(overrides: Partial<PipelinesStatus> = {}, dagState = "success"
               },
               {
                 taskId: "publish",
-                state: dagState === "running" ? null : "skipped",
+                state: dagState === "running" ? "queued" : "skipped",
                 tryNumber: dagState === "running" ? 0 : 1,
                 startDate: null,
                 endDate: null,
+                queue: "default",
                 vtmRunId: null,
                 note:
                   dagState === "running"
@@ -206,11 +207,12 @@ describe("Pipelines page", () => {
       "dag-task-publish",
     ]);
     expect(within(row).getByTestId("dag-task-train")).toHaveTextContent("try 2");
-    // Where Airflow ran it; a task Airflow names no worker or queue for says nothing of it.
+    // Where Airflow ran it; a task that ran nowhere (yet) names no worker.
     expect(within(row).getByTestId("dag-task-where-train")).toHaveTextContent(
       "on gpu-worker-3 (queue gpu-a100)",
     );
     expect(within(row).queryByTestId("dag-task-where-prepare")).toBeNull();
+    expect(within(row).queryByTestId("dag-task-where-publish")).toBeNull(); // skipped: never ran
     // A skipped publish step says why: its model did not beat the champion.
     expect(within(row).getByTestId("dag-task-publish")).toHaveAttribute("data-state", "skipped");
     expect(within(row).getByTestId("dag-task-note-publish")).toHaveTextContent(
@@ -283,6 +285,8 @@ describe("Pipelines page", () => {
     renderWithProviders(<PipelinesPage />, { route: "/pipelines" });
     await waitFor(() => expect(statusReads()).toBe(1));
     await screen.findByTestId(`dag-run-${RUN_ID}`);
+    // A task not run yet says which queue it waits on.
+    expect(screen.getByTestId("dag-task-where-publish")).toHaveTextContent("waiting on queue default");
 
     state = "success";
     await act(() => vi.advanceTimersByTimeAsync(ACTIVE_MS));
