@@ -19,16 +19,12 @@ each waits for its DAG run or run to end and the machine to settle.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from bench.airflow_env import Standalone
-from bench.airflow_trigger import _stamp, _through_vtm
-from bench.common import TRAINERS, ForeignLoad, Home, Result, Server, ms, summary
+from bench.airflow_trigger import stamp_catalog, stamp_of, through_vtm
+from bench.common import ForeignLoad, Home, Result, Server, ms, summary
 
 NAME = "airflow-celery"
 QUEUE = "bench"
@@ -41,24 +37,14 @@ def _dag(mode: str) -> str:
 
 
 def _catalog(folder: Path, stamps: Path) -> Path:
-    (folder / "trainers").mkdir(parents=True)
-    shutil.copy(TRAINERS / "stamp.py", folder / "trainers" / "stamp.py")
-    step = {"task": "stamp", "queue": QUEUE}
-    document: dict[str, Any] = {
-        "version": 1,
-        "baseTaskTypes": {
-            "bench": {
-                "description": "Benchmark trainers",
-                "primaryMetric": {"name": "loss", "goal": "min"},
-                "fields": {"out": {"type": "path", "default": ""}},
-            }
-        },
-        "tasks": {"stamp": {"baseTaskType": "bench", "runner": {"target": "trainers/stamp.py"}}},
-        "pipelines": {
+    return stamp_catalog(
+        folder,
+        {
             _dag(mode): {
                 "steps": {
                     "stamp": {
-                        **step,
+                        "task": "stamp",
+                        "queue": QUEUE,
                         "mode": mode,
                         "fields": {"out": f"{stamps}/{mode}-{{{{ run_id }}}}"},
                     }
@@ -66,17 +52,14 @@ def _catalog(folder: Path, stamps: Path) -> Path:
             }
             for mode in MODES
         },
-    }
-    path = folder / "catalog.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return path
+    )
 
 
 def _through_celery(airflow: Standalone, stamps: Path, mode: str, i: int) -> float:
     run_id = f"bench-{i}"
     t0 = time.time()
     airflow.trigger(_dag(mode), run_id)
-    stamp = _stamp(stamps / f"{mode}-{run_id}")
+    stamp = stamp_of(stamps / f"{mode}-{run_id}")
     airflow.wait_success(_dag(mode), run_id)
     return stamp - t0
 
@@ -96,7 +79,7 @@ def run(quick: bool) -> Result:
                 airflow.wait_dag(_dag(mode), timeout=180)
                 airflow.unpause(_dag(mode))
                 _through_celery(airflow, stamps, mode, -1)  # warm: parsed, scheduled, run once
-            _through_vtm(server, stamps, -1)
+            through_vtm(server, stamps, -1)
             samples: dict[str, list[float]] = {"exec": [], "api": [], "vtm": []}
             kinds = ("exec", "api", "vtm")
             with ForeignLoad(sessions=(airflow.sid,)) as load:
@@ -104,7 +87,7 @@ def run(quick: bool) -> Result:
                     for kind in kinds[i % 3 :] + kinds[: i % 3]:
                         time.sleep(SETTLE_SECONDS)
                         if kind == "vtm":
-                            samples[kind].append(_through_vtm(server, stamps, i)["total"])
+                            samples[kind].append(through_vtm(server, stamps, i)["total"])
                         else:
                             samples[kind].append(_through_celery(airflow, stamps, kind, i))
     _report(result, samples)

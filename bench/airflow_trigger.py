@@ -35,7 +35,8 @@ DAG = "bench-stamp"
 SETTLE_SECONDS = 1.0
 
 
-def _catalog(folder: Path, stamps: Path) -> Path:
+def stamp_catalog(folder: Path, pipelines: dict[str, Any]) -> Path:
+    """A catalog in ``folder`` with the ``stamp`` task and these ``pipelines``."""
     (folder / "trainers").mkdir(parents=True)
     shutil.copy(TRAINERS / "stamp.py", folder / "trainers" / "stamp.py")
     document: dict[str, Any] = {
@@ -48,20 +49,19 @@ def _catalog(folder: Path, stamps: Path) -> Path:
             }
         },
         "tasks": {"stamp": {"baseTaskType": "bench", "runner": {"target": "trainers/stamp.py"}}},
-        "pipelines": {
-            DAG: {
-                "steps": {
-                    "stamp": {"task": "stamp", "fields": {"out": f"{stamps}/{{{{ run_id }}}}"}}
-                }
-            }
-        },
+        "pipelines": pipelines,
     }
     path = folder / "catalog.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
 
 
-def _stamp(path: Path) -> float:
+def _catalog(folder: Path, stamps: Path) -> Path:
+    step = {"task": "stamp", "fields": {"out": f"{stamps}/{{{{ run_id }}}}"}}
+    return stamp_catalog(folder, {DAG: {"steps": {"stamp": step}}})
+
+
+def stamp_of(path: Path) -> float:
     def probe() -> float | None:
         try:
             return float(path.read_text())
@@ -82,17 +82,17 @@ def _through_airflow(airflow: Standalone, server: Server, stamps: Path, i: int) 
     run_id = f"bench-{i}"
     t0 = time.time()
     airflow.trigger(DAG, run_id)
-    stamp = _stamp(stamps / run_id)
+    stamp = stamp_of(stamps / run_id)
     airflow.wait_success(DAG, run_id)
     created = _created_at(server, run_id)
     return {"total": stamp - t0, "to_vtm": created - t0, "vtm_to_trainer": stamp - created}
 
 
-def _through_vtm(server: Server, stamps: Path, i: int) -> dict[str, float]:
+def through_vtm(server: Server, stamps: Path, i: int) -> dict[str, float]:
     out = stamps / f"vtm-{i}"
     t0 = time.time()
     run = server.start_run("stamp", out=str(out))
-    stamp = _stamp(out)
+    stamp = stamp_of(out)
     server.wait_finished(run["id"])
     return {"total": stamp - t0}
 
@@ -111,7 +111,7 @@ def run(quick: bool) -> Result:
             airflow.wait_dag(DAG, timeout=180)
             airflow.unpause(DAG)
             _through_airflow(airflow, server, stamps, -1)  # warm: parsed, scheduled, run once
-            _through_vtm(server, stamps, -1)
+            through_vtm(server, stamps, -1)
             via_airflow: list[dict[str, float]] = []
             via_vtm: list[dict[str, float]] = []
             with ForeignLoad(sessions=(airflow.sid,)) as load:
@@ -122,7 +122,7 @@ def run(quick: bool) -> Result:
                         if kind == "airflow":
                             via_airflow.append(_through_airflow(airflow, server, stamps, i))
                         else:
-                            via_vtm.append(_through_vtm(server, stamps, i))
+                            via_vtm.append(through_vtm(server, stamps, i))
     _report(result, via_airflow, via_vtm)
     result.details["load"] = load.describe()
     return result

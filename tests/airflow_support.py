@@ -30,7 +30,7 @@ from vtm_testkit import airflow_home
 from vtm_testkit.airflow_api import AirflowApi
 from vtm_testkit.processes import alive, kill_all, left_behind, session_of, title
 
-from support import TESTS, free_port
+from support import TESTS, Server, free_port
 
 REPO = TESTS.parent
 AIRFLOW_VENV = REPO / ".venv-airflow"
@@ -280,3 +280,18 @@ class AirflowStandalone(AirflowApi):
         found = {pid: p for pid, p in before.items() if alive(p)}
         found.update(left_behind(self._sessions, self.marker, f"AIRFLOW_HOME={self.home}"))
         return list(found.values())
+
+
+def vtm_reading(airflow: AirflowStandalone, root: Path, port: int, **env: str) -> Server:
+    """A started `vtm serve` on ``port`` (the one ``airflow``'s connection names), over
+    ``airflow``'s catalog, that reads that Airflow for its Pipelines page as admin."""
+    return Server(
+        root / "vtm-home",
+        f"sqlite:///{root / 'vtm.db'}",
+        catalog=airflow.catalog,
+        port=port,
+        VTM_AIRFLOW_URL=airflow.url,
+        VTM_AIRFLOW_USERNAME="admin",
+        VTM_AIRFLOW_PASSWORD=airflow.password,
+        **env,
+    ).start()

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from airflow_support import CELERY_COMPONENTS, AirflowStandalone, airflow_missing
+from airflow_support import CELERY_COMPONENTS, AirflowStandalone, airflow_missing, vtm_reading
 from support import TESTS, Server, free_port, kill_everything_of
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
@@ -111,16 +111,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     vtm: Server | None = None
     try:
         airflow.start()
-        vtm = Server(
-            root / "vtm-home",
-            f"sqlite:///{root / 'vtm.db'}",
-            catalog=catalog,
-            port=vtm_port,
-            VTM_TOKEN=TOKEN,
-            VTM_AIRFLOW_URL=airflow.url,
-            VTM_AIRFLOW_USERNAME="admin",
-            VTM_AIRFLOW_PASSWORD=airflow.password,
-        ).start()
+        vtm = vtm_reading(airflow, root, vtm_port, VTM_TOKEN=TOKEN)
         vtm.client.headers["Authorization"] = f"Bearer {TOKEN}"
         yield Setup(airflow, vtm)
     finally:

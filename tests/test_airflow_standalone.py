@@ -33,6 +33,7 @@ from airflow_support import (
     STOP_BOUND,
     AirflowStandalone,
     airflow_missing,
+    vtm_reading,
     write_catalog,
 )
 from support import TESTS, Server, free_port, kill_everything_of, wait_for
@@ -78,15 +79,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     vtm: Server | None = None
     try:
         airflow.start()
-        vtm = Server(
-            root / "vtm-home",
-            f"sqlite:///{root / 'vtm.db'}",
-            catalog=catalog,
-            port=vtm_port,
-            VTM_AIRFLOW_URL=airflow.url,
-            VTM_AIRFLOW_USERNAME="admin",
-            VTM_AIRFLOW_PASSWORD=airflow.password,
-        ).start()
+        vtm = vtm_reading(airflow, root, vtm_port)
         yield Setup(airflow, vtm)
     finally:
         if vtm is not None:
