@@ -44,6 +44,7 @@ class Server(VtmServer):
     default_catalog = TEST_CATALOG
     default_task = "scripted"
     max_concurrent_runs = 8
+    forked = True
 
 
 @contextlib.contextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from vtm.errors import Conflict, NotFound
 from vtm.states import IllegalTransition, RunStatus
@@ -21,7 +24,7 @@ from vtm.store import (
     experiment_of,
     migrate,
 )
-from vtm.store.db import MIGRATIONS
+from vtm.store.db import HEAD_REVISION, MIGRATIONS, current_revision
 from vtm.store.records import utcnow
 
 # The store itself: the repository, its records and migrations.
@@ -365,3 +368,25 @@ def test_migration_0004_indexes_the_airflow_origin_of_a_store_at_0003(database_u
         )
     finally:
         engine.dispose()
+
+
+def test_a_store_at_the_newest_revision_starts_without_alembic(database_url: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+    engine = create_db_engine(database_url)
+    try:
+        migrate(engine, BEFORE_0004)
+        migrate(engine)  # not at head: Alembic upgrades
+        with engine.connect() as connection:
+            assert current_revision(connection) == HEAD_REVISION
+    finally:
+        engine.dispose()
+    # A second start only reads the revision: Alembic is not even imported.
+    probe = (
+        "import sys; from vtm.store.db import create_db_engine, migrate; "
+        f"migrate(create_db_engine({database_url!r})); print('alembic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

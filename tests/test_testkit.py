@@ -4,6 +4,7 @@ test here starts; what these tests add is its settings and its failing fast."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from vtm_testkit import airflow_home, chromium, mlflow_store
+from vtm_testkit import airflow_home, chromium, mlflow_store, store_template
 from vtm_testkit.processes import alive, kill_marked, processes_with_env
 from vtm_testkit.server import ServerExited
 from vtm_testkit.waiting import WaitTimeout, wait_for
@@ -23,6 +24,7 @@ from airflow_support import AIRFLOW_BIN
 from support import TEST_CATALOG, Server, stop_leftovers
 from vtm.integrations.mlflow import tracking_client
 from vtm.settings import Settings
+from vtm.store.db import HEAD_REVISION
 
 SLEEPER = "import subprocess, sys, time\n" + (
     "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\ntime.sleep(60)"
@@ -128,6 +130,60 @@ def test_a_server_that_exits_fails_its_start_at_once_with_its_output(tmp_path: P
         server.close()
     assert time.monotonic() - began < 60
     assert not server.running
+
+
+def test_a_forked_server_serves_as_its_own_command_and_reports_its_exit(tmp_path: Path) -> None:
+    forked = Server(tmp_path / "forked")
+    execd = Server(tmp_path / "execd")
+    execd.forked = False
+    assert forked.forked  # as the suite's servers are
+    try:
+        for server in (forked, execd):
+            server.start()
+            run = server.start_run(epochs=1)
+            assert server.wait_status(run["id"])["status"] == "completed"
+            # Its environment is the server's own: what it starts carries the home's marker.
+            log = server.full_log(run["id"]).decode().splitlines()
+            (env_line,) = [line for line in log if line.startswith("env::")]
+            assert json.loads(env_line[len("env::") :])["VTM_HOME"] == str(server.home)
+            server.stop()
+        assert forked.proc is not None and execd.proc is not None
+        assert forked.proc.returncode == execd.proc.returncode, forked.log()
+    finally:
+        forked.close()
+        execd.close()
+
+
+def test_a_fork_servers_servers_end_when_its_caller_goes(tmp_path: Path) -> None:
+    caller = (
+        "import sys; from pathlib import Path; from vtm_testkit.forkserver import ForkServer\n"
+        "home = Path(sys.argv[1]); home.mkdir()\n"
+        "proc = ForkServer(sys.executable).spawn('vtm', ['serve', '--port', '0'], "
+        "{'VTM_HOME': str(home), 'VTM_GPUS': 'none'}, home, home / 'log')\n"
+        "print(proc.pid, flush=True); sys.stdin.read()"
+    )
+    home = tmp_path / "home"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", caller, str(home)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    with proc.stdin, proc.stdout:
+        pid = int(proc.stdout.readline())
+        assert alive(pid)
+        proc.kill()
+        proc.wait(10)
+    wait_for(lambda: not alive(pid), "the forked server to end with its caller", timeout=30)
+
+
+def test_a_seeded_store_is_a_copy_of_one_at_the_newest_revision(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a' / 'vtm.db'}"
+    assert store_template.seed(url)
+    assert not store_template.seed(url)  # a store that exists is left as it is
+    with sqlite3.connect(tmp_path / "a" / "vtm.db") as conn:
+        (revision,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert revision == HEAD_REVISION
+    assert not store_template.seed("postgresql://u@h/db")
+    assert not store_template.seed("sqlite:///:memory:")
 
 
 def test_a_copied_mlflow_store_is_the_one_vtm_would_create_in_that_home(tmp_path: Path) -> None:

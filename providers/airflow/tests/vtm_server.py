@@ -27,6 +27,7 @@ class VtmServer(KitServer):
 
     program = (str(VTM_BIN),)
     max_concurrent_runs = 4
+    forked = True
 
     def get(self, path: str, **params: Any) -> Any:
         response = self.client.get(path, params=params)
