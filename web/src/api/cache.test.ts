@@ -1,6 +1,9 @@
+import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 import { makeRun } from "../test/fixtures";
-import { matchesFilters, newer, upsertIntoPage } from "./cache";
+import { applyRunRecord, matchesFilters, newer, upsertIntoPage } from "./cache";
+import { keys } from "./keys";
+import type { RunFilters, RunPage, RunRecord } from "./types";
 
 const older = makeRun({ id: "old", createdAt: "2026-11-26T10:00:00Z" });
 const middle = makeRun({ id: "mid", createdAt: "2026-11-26T11:00:00Z" });
@@ -35,5 +38,17 @@ describe("cache updates", () => {
     const page = { runs: [running], nextCursor: null };
     const done = { ...running, status: "completed" as const, updatedAt: "2026-11-26T13:00:00Z" };
     expect(upsertIntoPage(page, done, { status: ["running", "queued"] }).runs).toEqual([]);
+  });
+
+  it("does not bring a finished run back into the active list with an older answer", () => {
+    const client = new QueryClient();
+    const active: RunFilters = { status: ["queued", "running"], limit: 200 };
+    const running = makeRun({ status: "running", stopRequested: true, updatedAt: "2026-11-26T12:00:01Z" });
+    client.setQueryData<RunPage>(keys.runList(active), { runs: [running], nextCursor: null });
+    // The pushed "stopped" comes first, the stop request's answer (still running) after it.
+    applyRunRecord(client, { ...running, status: "stopped", updatedAt: "2026-11-26T12:00:02Z" });
+    applyRunRecord(client, running);
+    expect(client.getQueryData<RunPage>(keys.runList(active))?.runs).toEqual([]);
+    expect(client.getQueryData<RunRecord>(keys.run(running.id))?.status).toBe("stopped");
   });
 });

@@ -45,12 +45,19 @@ export function upsertIntoPage(page: RunPage, run: RunRecord, filters: RunFilter
   return { ...page, runs };
 }
 
+/**
+ * `run` into the run's own query and every list. The run's own query keeps the newest version
+ * seen (it is written even when no page shows it), and the lists get that one: a stop's answer
+ * that arrives after the pushed "stopped" must not put the run back into the active list it
+ * has left, where no later event would take it out again.
+ */
 export function applyRunRecord(client: QueryClient, run: RunRecord): void {
-  client.setQueryData<RunRecord>(keys.run(run.id), (current) => newer(current, run));
+  const latest = newer(client.getQueryData<RunRecord>(keys.run(run.id)), run);
+  client.setQueryData<RunRecord>(keys.run(run.id), latest);
   for (const [key, page] of client.getQueriesData<RunPage>({ queryKey: keys.runLists })) {
     if (!page) continue;
     const filters = (key[2] ?? {}) as RunFilters;
-    const next = upsertIntoPage(page, run, filters);
+    const next = upsertIntoPage(page, latest, filters);
     if (next !== page) client.setQueryData<RunPage>(key, next);
   }
 }
