@@ -35,6 +35,11 @@ export default defineConfig({
     include: ["src/**/*.test.{ts,tsx}", "scripts/**/*.test.mjs"],
     restoreMocks: true,
     unstubGlobals: true,
+    // One jsdom per worker instead of one per file: setting it up was three quarters of the
+    // run's CPU. After each test what it rendered is unmounted and the local storage emptied
+    // (src/test/setup.ts), mocks and stubbed globals are restored, and every render makes its
+    // own QueryClient (src/test/fixtures.tsx).
+    isolate: false,
     // `make test` runs these beside the Python suite on two cores: a test may take several
     // times its quiet-machine time there. The limit catches a hang, not slowness.
     testTimeout: 30_000,

@@ -135,7 +135,9 @@ class ForkServer:
     def _started(self) -> subprocess.Popen[str]:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VTM_", "AIRFLOW"))}
+        # No home's marker: a forked server shows this environment in /proc, and must not be
+        # found as a process of some home by it.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VTM_")}
         self._proc = subprocess.Popen(
             [self.python, "-m", "vtm_testkit.forkserver_program", *self.modules],
             stdin=subprocess.PIPE,

@@ -5,7 +5,10 @@ import { afterEach, vi } from "vitest";
 
 // uPlot draws on a canvas, which jsdom lacks; charts are checked in the browser (end-to-end).
 // The stand-in records what it was given, so tests can still see the data a chart received.
+// One stand-in class for the whole worker: with `isolate: false` (vite.config.ts) this file runs
+// again for each test file while modules imported by an earlier file keep the class they got.
 vi.mock("uplot", () => {
+  const shared = globalThis as { vtmFakePlot?: unknown };
   class FakePlot {
     static instances: FakePlot[] = [];
     data: unknown;
@@ -23,7 +26,8 @@ vi.mock("uplot", () => {
     setSize() {}
     destroy() {}
   }
-  return { default: FakePlot };
+  shared.vtmFakePlot ??= FakePlot;
+  return { default: shared.vtmFakePlot };
 });
 
 if (typeof globalThis.ResizeObserver === "undefined") {
@@ -34,4 +38,7 @@ if (typeof globalThis.ResizeObserver === "undefined") {
   };
 }
 
-afterEach(() => cleanup());
+afterEach(() => {
+  cleanup();
+  if (typeof window !== "undefined") window.localStorage.clear(); // not in the node-environment files
+});
