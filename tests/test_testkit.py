@@ -182,6 +182,8 @@ def test_a_seeded_store_is_a_copy_of_one_at_the_newest_revision(tmp_path: Path) 
     with sqlite3.connect(tmp_path / "a" / "vtm.db") as conn:
         (revision,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     assert revision == HEAD_REVISION
+    assert store_template.seed("sqlite:///b.db", cwd=tmp_path)  # relative: the server's folder
+    assert (tmp_path / "b.db").exists()
     assert not store_template.seed("postgresql://u@h/db")
     assert not store_template.seed("sqlite:///:memory:")
 

@@ -48,6 +48,8 @@ def _serve(requests: IO[str], replies: IO[str]) -> dict[str, Any] | None:
                 os.read(wake_r, 512)
                 reap()
                 continue
+            # One request at a time (ForkServer holds a lock until the answer), so nothing
+            # waits in the stream's buffer unseen by select.
             line = requests.readline()
             if not line:  # the caller is gone: so are its servers
                 for pid in children:

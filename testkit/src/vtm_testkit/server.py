@@ -122,9 +122,8 @@ class VtmServer:
             raise AssertionError(f"{program} is missing: `make` builds VTM's environment (.venv)")
         self.home.mkdir(parents=True, exist_ok=True)
         if self.seed_store:
-            seed(
-                self.env.get("VTM_DATABASE_URL") or f"sqlite:///{self.home / 'vtm.db'}", self.python
-            )
+            url = self.env.get("VTM_DATABASE_URL") or f"sqlite:///{self.home / 'vtm.db'}"
+            seed(url, self.python, cwd=self.home)  # the server runs in its home
         if self.forked:
             args = self.command()[len(self.program) :]
             forks = fork_server(self.python)

@@ -52,11 +52,15 @@ def sqlite_path(database_url: str) -> Path | None:
     return Path(database_url[len(SQLITE) :])
 
 
-def seed(database_url: str, python: str = sys.executable) -> bool:
-    """Copy the template to ``database_url``'s file if that is SQLite and does not exist yet;
-    whether it did."""
+def seed(database_url: str, python: str = sys.executable, cwd: Path | None = None) -> bool:
+    """Copy the template to ``database_url``'s file if that is SQLite and does not exist yet
+    (a relative path is the server's: from ``cwd``); whether it did."""
     path = sqlite_path(database_url)
-    if path is None or path.exists():
+    if path is None:
+        return False
+    if cwd is not None:
+        path = cwd / path
+    if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template(python), path)
