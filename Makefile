@@ -135,8 +135,9 @@ $(AIRFLOW_TEST_STAMP): $(AIRFLOW_STAMP) providers/airflow/pyproject.toml testkit
 .PHONY: provider-test
 ## provider-test: the vtm-airflow provider's tests: real Airflow (dag.test) driving real
 ##                `vtm serve`s (the pilot pipelines train the sample models on the CPU)
+PROVIDER_WORKERS ?= $(WORKERS)
 provider-test: $(STAMP) $(AIRFLOW_TEST_STAMP)
-	$(AIRFLOW_VENV)/bin/pytest $(XDIST) providers/airflow/tests
+	$(AIRFLOW_VENV)/bin/pytest $(if $(filter 0 1,$(PROVIDER_WORKERS)),,-n $(PROVIDER_WORKERS) --dist loadfile --no-loadscope-reorder) providers/airflow/tests
 
 ## airflow: `airflow standalone` on :8080 (home .airflow/) with the catalog's pipelines as DAGs
 ##          and a `vtm` connection to VTM at $(VTM_URL) (token: $$VTM_TOKEN); run `make run` too.
@@ -248,11 +249,10 @@ fast-unit: $(STAMP) $(WEB_BUILD)
 
 ## test: lint, type-check, the UI's tests, the whole test suite (SQLite and PostgreSQL) and the
 ##       Airflow provider's tests (in .venv-airflow)
-# The checks (one core each) run beside the suite's first minutes, the provider's tests after
-# it: side by side, the two cores stay busy (docs/development.md has the timings).
+# The checks (one core each) and the provider's tests (one worker) run beside the suite: side
+# by side, the two cores stay busy (docs/development.md has the timings).
 test:
-	@$(MAKE) --no-print-directory -j4 lint typecheck web-test unit
-	@$(MAKE) --no-print-directory provider-test
+	@$(MAKE) --no-print-directory -j5 lint typecheck web-test unit provider-test PROVIDER_WORKERS=1
 
 ## bench: the benchmarks of docs/benchmarks.md, printed as a table
 bench: $(STAMP)
