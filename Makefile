@@ -137,7 +137,7 @@ $(AIRFLOW_TEST_STAMP): $(AIRFLOW_STAMP) providers/airflow/pyproject.toml testkit
 ##                `vtm serve`s (the pilot pipelines train the sample models on the CPU)
 PROVIDER_WORKERS ?= $(WORKERS)
 provider-test: $(STAMP) $(AIRFLOW_TEST_STAMP)
-	$(AIRFLOW_VENV)/bin/pytest $(if $(filter 0 1,$(PROVIDER_WORKERS)),,-n $(PROVIDER_WORKERS) --dist loadfile --no-loadscope-reorder) providers/airflow/tests
+	$(AIRFLOW_VENV)/bin/pytest $(call xdist,$(PROVIDER_WORKERS)) providers/airflow/tests
 
 ## airflow: `airflow standalone` on :8080 (home .airflow/) with the catalog's pipelines as DAGs
 ##          and a `vtm` connection to VTM at $(VTM_URL) (token: $$VTM_TOKEN); run `make run` too.
@@ -230,7 +230,8 @@ typecheck: $(STAMP) $(AIRFLOW_TEST_STAMP)
 # Airflow is set up once), the longest first (tests/conftest.py): docs/development.md has the
 # measurements. WORKERS=0 runs serially.
 WORKERS ?= 3
-XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile --no-loadscope-reorder)
+xdist = $(if $(filter 0,$(1)),,-n $(1) --dist loadfile --no-loadscope-reorder)
+XDIST = $(call xdist,$(WORKERS))
 
 # The Airflow environment too: tests/test_exec.py and tests/test_airflow_standalone.py run
 # real Airflow from it.
@@ -249,10 +250,10 @@ fast-unit: $(STAMP) $(WEB_BUILD)
 
 ## test: lint, type-check, the UI's tests, the whole test suite (SQLite and PostgreSQL) and the
 ##       Airflow provider's tests (in .venv-airflow)
-# The checks (one core each) and the provider's tests (one worker) run beside the suite: side
+# The checks (one core each) and the provider's tests (one process) run beside the suite: side
 # by side, the two cores stay busy (docs/development.md has the timings).
 test:
-	@$(MAKE) --no-print-directory -j5 lint typecheck web-test unit provider-test PROVIDER_WORKERS=1
+	@$(MAKE) --no-print-directory -j5 lint typecheck web-test unit provider-test PROVIDER_WORKERS=0
 
 ## bench: the benchmarks of docs/benchmarks.md, printed as a table
 bench: $(STAMP)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import signal
 import subprocess
 import threading
@@ -107,8 +108,8 @@ class ForkServer:
         self.modules = tuple(modules)
         self._proc: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
-        self._replies: list[dict[str, Any]] = []
-        self._replied = threading.Condition()
+        # The fork server's answers to spawn requests; None once it has ended.
+        self._replies: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._status = _Statuses()
 
     def spawn(
@@ -122,12 +123,12 @@ class ForkServer:
             assert proc.stdin is not None
             proc.stdin.write(json.dumps(request) + "\n")
             proc.stdin.flush()
-            with self._replied:
-                if not self._replied.wait_for(lambda: self._replies or self._status.gone, 60):
-                    raise AssertionError("the fork server did not answer within 60 s")
-                if not self._replies:
-                    raise AssertionError(f"the fork server ended ({proc.poll()})")
-                reply = self._replies.pop(0)
+            try:
+                reply = self._replies.get(timeout=60)
+            except queue.Empty:
+                raise AssertionError("the fork server did not answer within 60 s") from None
+            if reply is None:
+                raise AssertionError(f"the fork server ended ({proc.wait(10)})")
         if "error" in reply:
             raise AssertionError(f"the fork server could not start {module}: {reply['error']}")
         return ForkedProcess(reply["pid"], [self.python, "-m", module, *args], self._status)
@@ -147,23 +148,21 @@ class ForkServer:
             cwd="/",
         )
         self._status = _Statuses()
+        self._replies = queue.Queue()
         threading.Thread(target=self._read, args=(self._proc,), daemon=True).start()
         return self._proc
 
     def _read(self, proc: subprocess.Popen[str]) -> None:
-        status = self._status
+        status, replies = self._status, self._replies
         assert proc.stdout is not None
         for line in proc.stdout:
             message = json.loads(line)
             if "exit" in message:
                 status.set(message["exit"], message["code"])
             else:
-                with self._replied:
-                    self._replies.append(message)
-                    self._replied.notify_all()
+                replies.put(message)
         status.end()
-        with self._replied:
-            self._replied.notify_all()
+        replies.put(None)
 
 
 _servers: dict[str, ForkServer] = {}

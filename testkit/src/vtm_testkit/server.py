@@ -59,8 +59,8 @@ class VtmServer:
     killed, restarted; ``close`` ends it and every process of its home.
 
     Subclasses set the class attributes: ``program`` (the `vtm` to run), ``default_catalog``,
-    ``default_task`` (of ``start_run``), ``max_concurrent_runs`` and ``seed_store``. ``env`` may
-    be changed before ``start``."""
+    ``default_task`` (of ``start_run``), ``max_concurrent_runs``, ``seed_store`` and ``forked``.
+    ``env`` may be changed before ``start``."""
 
     program: tuple[str, ...] = (sys.executable, "-m", "vtm")
     default_catalog: Path | None = None
