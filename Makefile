@@ -77,9 +77,14 @@ ray-env: $(RAY_STAMP)
 ##      foreground; Ctrl-C (or SIGTERM) stops it. Then `make run RAY=1` sends runs to it
 ##      (docs/scaling.md).
 ray: $(RAY_STAMP) $(STAMP)
-	@# Its job drivers run VTM's `vtm exec`, with run folders under .vtm-ray/.
-	RAY_USAGE_STATS_ENABLED=0 VTM_HOME=$(CURDIR)/.vtm-ray PATH=$(CURDIR)/$(RAY_VENV)/bin:$$PATH \
-	exec $(RAY_VENV)/bin/ray start --head --block --port=$(RAY_GCS_PORT) \
+	@# Its job drivers run VTM's `vtm exec`, with run folders under .vtm-ray/, handed to a
+	@# spare `vtm exec` beside the head (docs/scaling.md). Ray stays in the foreground, where
+	@# Ctrl-C reaches it and its children; the spare hears it too, and the trap is for the rest.
+	@mkdir -p .vtm-ray
+	export RAY_USAGE_STATS_ENABLED=0 VTM_HOME=$(CURDIR)/.vtm-ray \
+		VTM_EXEC_SPARE=$(CURDIR)/.vtm-ray/exec-spare.sock PATH=$(CURDIR)/$(RAY_VENV)/bin:$$PATH; \
+	$(BIN)/vtm exec-spare & trap "kill $$! 2>/dev/null" EXIT; \
+	$(RAY_VENV)/bin/ray start --head --block --port=$(RAY_GCS_PORT) \
 		$(if $(RAY_GPUS),--num-gpus=$(RAY_GPUS)) \
 		--include-dashboard=true --dashboard-host=127.0.0.1 \
 		--dashboard-port=$(RAY_DASHBOARD_PORT) --disable-usage-stats

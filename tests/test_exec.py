@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +23,9 @@ import httpx
 import psutil
 import pytest
 from vtm_testkit import airflow_home
+from vtm_testkit.exec_spare import ExecSpare
 
+import vtm
 from airflow_support import AIRFLOW_BIN
 from support import (
     TEST_CATALOG,
@@ -102,9 +105,45 @@ def full_log(server: Server, run_id: str) -> str:
     return text
 
 
-def nothing_left_of(worker: Path, run_id: str) -> None:
+def nothing_left_of(worker: Path, run_id: str, err: str = "") -> None:
     wait_for(lambda: processes_with_env(f"VTM_RUN_ID={run_id}") == [], "no trainer process")
     wait_for(lambda: processes_with_env(f"VTM_HOME={worker}") == [], "no process of the worker")
+    # A spare's copy shows the spare's environment, not its caller's: found by its pid.
+    if (pid := spare_copy(err)) is not None:
+        wait_for(lambda: not _alive(pid), f"the spare's copy {pid} to end")
+
+
+# -- started cold, or handed to a spare `vtm exec` ------------------------------------------
+
+
+@pytest.fixture
+def spare(tmp_path: Path) -> Iterator[Path]:
+    """A `vtm exec-spare` waiting for commands; its socket's path."""
+    path = tmp_path / "spare.sock"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VTM_")}
+    with ExecSpare([sys.executable, "-m", "vtm"], path, tmp_path / "spare.log", env):
+        yield path
+
+
+@pytest.fixture(params=["cold", "spare"])
+def start_kind(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The extra environment of a `vtm exec` started cold, or handed to a spare."""
+    if request.param == "cold":
+        return {}
+    return {"VTM_EXEC_SPARE": str(request.getfixturevalue("spare"))}
+
+
+def spare_copy(err: str) -> int | None:
+    """The pid of the spare's copy that ran the command, from `vtm exec`'s stderr."""
+    marker = "started by the spare at "
+    if marker not in err:
+        return None
+    return int(err.split(marker, 1)[1].split("(process ", 1)[1].split(")", 1)[0])
+
+
+def started_as(start_kind: dict[str, str], err: str) -> None:
+    """The command started the way the test asked."""
+    assert (spare_copy(err) is not None) == bool(start_kind), err
 
 
 # -- recorded on a server -------------------------------------------------------------------
@@ -221,9 +260,11 @@ def test_an_airflow_retry_links_to_the_failed_try(server: Server, worker: Path) 
     }
 
 
-def test_sigterm_stops_the_trainer_and_its_children(server: Server, worker: Path) -> None:
+def test_sigterm_stops_the_trainer_and_its_children(
+    server: Server, worker: Path, start_kind: dict[str, str]
+) -> None:
     # stubborn ignores SIGTERM and has two children that do too: only SIGKILL ends them.
-    proc = start_exec(exec_env(worker, server), "stubborn")
+    proc = start_exec(exec_env(worker, server, **start_kind), "stubborn")
     run = the_run(server)
     server.wait_epoch(run["id"], 0)
     log = full_log(server, run["id"])
@@ -238,9 +279,10 @@ def test_sigterm_stops_the_trainer_and_its_children(server: Server, worker: Path
     assert done["status"] == "stopped"
     assert done["error"] == "stopped on request"
     assert "stopping run" in err.decode()
+    started_as(start_kind, err.decode())
     for pid in children:
         wait_for(lambda pid=pid: not _alive(pid), f"child {pid} to be gone")
-    nothing_left_of(worker, run["id"])
+    nothing_left_of(worker, run["id"], err.decode())
 
 
 def _alive(pid: int) -> bool:
@@ -251,12 +293,12 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_stop_asked_on_the_server_stops_the_exec(
-    server: Server, worker: Path, tmp_path: Path
+    server: Server, worker: Path, tmp_path: Path, start_kind: dict[str, str]
 ) -> None:
     gates = tmp_path / "gates"
     gates.mkdir()
     args = ["scripted", "--set", f"gate_dir={gates}", "--set", "pause_at=1"]
-    proc = start_exec(exec_env(worker, server), *args)
+    proc = start_exec(exec_env(worker, server, **start_kind), *args)
     run = the_run(server)
     server.wait_epoch(run["id"], 1)
 
@@ -264,15 +306,19 @@ def test_a_stop_asked_on_the_server_stops_the_exec(
     _, err = proc.communicate(timeout=60)
 
     assert proc.returncode == 128 + signal.SIGTERM, err.decode()
+    started_as(start_kind, err.decode())
     assert server.wait_status(run["id"])["status"] == "stopped"
-    nothing_left_of(worker, run["id"])
+    nothing_left_of(worker, run["id"], err.decode())
 
 
-def test_bad_fields_exit_2_naming_each_and_start_nothing(server: Server, worker: Path) -> None:
-    env = exec_env(worker, server)
+def test_bad_fields_exit_2_naming_each_and_start_nothing(
+    server: Server, worker: Path, start_kind: dict[str, str]
+) -> None:
+    env = exec_env(worker, server, **start_kind)
     code, out, err = run_exec(env, "scripted", "--set", "epochs=0", "--set", "nope=1")
 
     assert code == 2
+    started_as(start_kind, err)
     assert "epochs: must be at least 1" in err
     assert "nope: unknown field" in err
     assert out == ""
@@ -280,6 +326,88 @@ def test_bad_fields_exit_2_naming_each_and_start_nothing(server: Server, worker:
     assert run_exec(env, "scripted", "--set", "epochs")[0] == 2
     assert server.client.get("/api/runs").json()["runs"] == []
     assert not (worker / "exec").exists()
+
+
+def trainer_env(out: str) -> dict[str, str]:
+    """The environment the scripted trainer reported, but for what differs run to run."""
+    line = next(x for x in out.splitlines() if x.startswith("env::"))
+    env: dict[str, str] = json.loads(line.removeprefix("env::"))
+    run_id = env.pop("VTM_RUN_ID")
+    env.pop("VTM_EXEC_SPARE", None)
+    return {k: v.replace(run_id, "<run id>") for k, v in env.items()}
+
+
+def test_a_command_handed_to_a_spare_runs_as_a_cold_one(
+    server: Server, worker: Path, spare: Path
+) -> None:
+    args = ["scripted", "--set", "epochs=2", "--set", "lines=3"]
+    cold = run_exec(exec_env(worker, server), *args)
+    warm = run_exec(exec_env(worker, server, VTM_EXEC_SPARE=str(spare)), *args)
+    failing = run_exec(
+        exec_env(worker, server, VTM_EXEC_SPARE=str(spare)), *args, "--set", "exit_code=3"
+    )
+
+    assert cold[0] == warm[0] == 0, (cold[2], warm[2])
+    assert failing[0] == 3, failing[2]  # the trainer's exit code, as a cold start gives it
+    started_as({}, cold[2])
+    started_as({"VTM_EXEC_SPARE": str(spare)}, warm[2])
+    # The trainer sees its caller's environment, not the spare's.
+    assert trainer_env(warm[1]) == trainer_env(cold[1])
+    assert trainer_env(warm[1])["VTM_HOME"] == str(worker)
+    failed_run, warm_run, cold_run = server.client.get("/api/runs").json()["runs"]  # newest first
+    for run, (_, out, _) in ((cold_run, cold), (warm_run, warm)):
+        assert run["status"] == "completed"
+        assert run["progress"]["epoch"] == 2
+        assert full_log(server, run["id"]) == out  # every byte the caller printed
+        assert run["origin"]["kind"] == "exec"
+    assert failed_run["status"] == "failed" and failed_run["exitCode"] == 3
+    for _, _, err in (warm, failing):
+        if (pid := spare_copy(err)) is not None:
+            wait_for(lambda pid=pid: not _alive(pid), f"the spare's copy {pid} to end")
+
+
+def test_a_killed_caller_has_its_run_stopped_by_the_spare(
+    server: Server, worker: Path, spare: Path, tmp_path: Path
+) -> None:
+    gates = tmp_path / "gates"
+    gates.mkdir()
+    args = ["scripted", "--set", f"gate_dir={gates}", "--set", "pause_at=1"]
+    proc = start_exec(exec_env(worker, server, VTM_EXEC_SPARE=str(spare)), *args)
+    run = the_run(server)
+    server.wait_epoch(run["id"], 1)
+
+    proc.kill()  # kill -9 of the caller: Ray's or Airflow's last resort
+    _, err = proc.communicate(timeout=60)  # ends when the copy, holding the pipes too, does
+
+    # The copy saw its caller go, stopped the trainer and told the server.
+    assert server.wait_status(run["id"], timeout=30)["status"] == "stopped"
+    nothing_left_of(worker, run["id"], err.decode())
+    assert spare_copy(err.decode()) is not None
+
+
+def test_a_spare_refuses_once_vtms_code_changed_and_exits(worker: Path, tmp_path: Path) -> None:
+    # A copy of VTM's code, imported by the spare and its callers alike, changed under them.
+    code = tmp_path / "code"
+    shutil.copytree(Path(vtm.__file__).parent, code / "vtm", ignore=shutil.ignore_patterns("web"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VTM_")}
+    env["PYTHONPATH"] = str(code)
+    path = tmp_path / "spare.sock"
+    caller = {**exec_env(worker, None, VTM_EXEC_SPARE=str(path)), "PYTHONPATH": str(code)}
+    with ExecSpare([sys.executable, "-m", "vtm"], path, tmp_path / "spare.log", env) as spare:
+        first = run_exec(caller, "scripted", "--set", "epochs=1")
+        assert first[0] == 0 and spare_copy(first[2]) is not None, first[2]
+        changed = code / "vtm" / "states.py"
+        stat = changed.stat()
+        os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+        second = run_exec(caller, "scripted", "--set", "epochs=1")
+
+        assert second[0] == 0, second[2]  # started cold instead
+        assert spare_copy(second[2]) is None
+        assert "refused the command (VTM's code changed since the spare started)" in second[2]
+        assert spare.proc is not None
+        assert spare.proc.wait(30) == 0
+        assert not path.exists()
 
 
 def test_losing_the_server_mid_run_does_not_stop_training(

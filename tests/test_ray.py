@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from vtm_testkit.exec_spare import ExecSpare
 from vtm_testkit.ray_cluster import RayCluster
 
 from support import Server, processes_with_env, vtm_home_at, wait_for
@@ -29,9 +30,19 @@ VTM = ROOT / ".venv" / "bin" / "vtm"
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster]:
     node_home = tmp_path_factory.mktemp("ray-node") / "home"
-    # The jobs' `vtm exec`s keep their copy of each run's output in the node's VTM home.
-    with RayCluster(RAY, head_gpus=1, node_gpus=1, env={"VTM_HOME": str(node_home)}) as ray:
+    # The jobs' `vtm exec`s keep their copy of each run's output in the node's VTM home; they
+    # go to a spare at VTM_EXEC_SPARE while a test keeps one there (``node_spare``).
+    env = {"VTM_HOME": str(node_home), "VTM_EXEC_SPARE": str(node_home.parent / "spare.sock")}
+    with RayCluster(RAY, head_gpus=1, node_gpus=1, env=env) as ray:
         yield ray
+
+
+@pytest.fixture
+def node_spare(cluster: RayCluster, tmp_path: Path) -> Iterator[Path]:
+    """A `vtm exec-spare` on the cluster's nodes (one machine) for this test."""
+    path = Path(cluster.env["VTM_EXEC_SPARE"])
+    with ExecSpare([str(VTM)], path, tmp_path / "spare.log"):
+        yield path
 
 
 def ray_server(home: Path, cluster: RayCluster, vtm: str = str(VTM), **env: str) -> Server:
@@ -151,6 +162,35 @@ def test_stop_ends_a_trainer_that_ignores_sigterm_and_its_children(server: Serve
     wait_for(lambda: not processes_with_env(marker), "every process of the run to be gone", 30)
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+
+
+def test_runs_handed_to_the_nodes_spare_complete_whole_and_stop_clean(
+    server: Server, cluster: RayCluster, node_spare: Path
+) -> None:
+    run = start_on_ray(server, epochs=2, lines=30)
+    stubborn = start_on_ray(server, "stubborn")["id"]
+    done = server.wait_status(run["id"], timeout=120)
+    assert done["status"] == "completed", done
+    numbered = [x for x in ray_log(server, run["id"]).splitlines() if x.startswith("line ")]
+    assert numbered == [f"line {n}" for n in range(1, 61)]
+    assert "vtm exec: started by the spare at" in driver_log(cluster, run["id"])
+
+    wait_for(lambda: "child-pids::" in ray_log(server, stubborn), "the stubborn children", 120)
+    assert server.client.post(f"/api/runs/{stubborn}/stop").status_code == 200
+    assert server.wait_status(stubborn, timeout=60)["status"] == "stopped"
+    marker = f"VTM_RUN_ID={stubborn}"
+    wait_for(lambda: not processes_with_env(marker), "every process of the run to be gone", 30)
+    log = driver_log(cluster, stubborn)
+    copy = int(log.split("started by the spare at ", 1)[1].split("(process ", 1)[1].split(")")[0])
+    wait_for(lambda: not Path(f"/proc/{copy}").exists(), "the spare's copy to end", 30)
+
+
+def driver_log(cluster: RayCluster, run_id: str) -> str:
+    """What the job's entrypoint printed, as Ray keeps it."""
+    r = cluster.http.get(f"/api/jobs/{run_id}/logs")
+    assert r.status_code == 200, r.text
+    logs: str = r.json()["logs"]
+    return logs
 
 
 def test_vtm_killed_mid_run_the_ray_run_completes_with_its_whole_log(

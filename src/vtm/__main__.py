@@ -1,3 +1,3 @@
-from vtm.cli.app import main
+from vtm.cli.entry import main
 
 main()

@@ -60,3 +60,27 @@ def exec_command(
 
     code = exec_task(task, parse_sets(set_), catalog, home, url, token, server_wait, run_id)
     raise typer.Exit(code)
+
+
+def exec_spare_command(
+    socket_path: Annotated[
+        Path,
+        typer.Option(
+            "--socket",
+            envvar="VTM_EXEC_SPARE",
+            help="The Unix socket to wait on; `vtm exec` with VTM_EXEC_SPARE set to the same "
+            "path hands its command over.",
+        ),
+    ],
+) -> None:
+    """Keep a warm `vtm exec` here, for quicker starts.
+
+    For a Ray node or an Airflow worker; it runs until Ctrl-C. Each `vtm exec` started with VTM_EXEC_SPARE set to this socket is handed to a copy of this
+    process, which has VTM imported already: its trainer starts a few hundred milliseconds
+    sooner. Runs it started go on when it stops; after VTM is updated it refuses and exits
+    (the callers then start cold), so restart it with VTM.
+    """
+    from vtm.exec.run import note
+    from vtm.exec.spare import Spare
+
+    Spare(socket_path.absolute(), note).serve()

@@ -3,7 +3,8 @@
 One job a module: ``server`` (a real `vtm serve` on loopback), ``waiting`` (polled conditions
 with deadlines), ``ports``, ``processes`` (finding and killing what a test started),
 ``chromium`` (the browser and its arguments), ``airflow_home`` and ``airflow_api`` (Airflow
-homes and Airflow's REST API), ``mlflow_store`` (a ready embedded MLflow store to copy).
+homes and Airflow's REST API), ``mlflow_store`` (a ready embedded MLflow store to copy),
+``exec_spare`` (a `vtm exec-spare` on a socket of its own).
 Standard library, httpx and psutil only: it is imported from VTM's environment, Airflow's and
 the benchmarks, and runs VTM and Airflow as commands, never importing them.
 """
