@@ -75,10 +75,11 @@ def exec_spare_command(
 ) -> None:
     """Keep a warm `vtm exec` here, for quicker starts.
 
-    For a Ray node or an Airflow worker; it runs until Ctrl-C. Each `vtm exec` started with VTM_EXEC_SPARE set to this socket is handed to a copy of this
-    process, which has VTM imported already: its trainer starts a few hundred milliseconds
-    sooner. Runs it started go on when it stops; after VTM is updated it refuses and exits
-    (the callers then start cold), so restart it with VTM.
+    For a Ray node or an Airflow worker; it runs until Ctrl-C. Each `vtm exec` started with
+    VTM_EXEC_SPARE set to this socket is handed to a copy of this process, which has VTM
+    imported already: its trainer starts a few hundred milliseconds sooner. Runs it started
+    go on when it stops; after VTM is updated it refuses and exits (the callers then start
+    cold), so restart it with VTM.
     """
     from vtm.exec.run import note
     from vtm.exec.spare import Spare
