@@ -23,7 +23,7 @@ import httpx
 import psutil
 import pytest
 from vtm_testkit import airflow_home
-from vtm_testkit.exec_spare import ExecSpare
+from vtm_testkit.exec_spare import ExecSpare, copy_pid
 
 import vtm
 from airflow_support import AIRFLOW_BIN
@@ -108,8 +108,13 @@ def full_log(server: Server, run_id: str) -> str:
 def nothing_left_of(worker: Path, run_id: str, err: str = "") -> None:
     wait_for(lambda: processes_with_env(f"VTM_RUN_ID={run_id}") == [], "no trainer process")
     wait_for(lambda: processes_with_env(f"VTM_HOME={worker}") == [], "no process of the worker")
-    # A spare's copy shows the spare's environment, not its caller's: found by its pid.
-    if (pid := spare_copy(err)) is not None:
+    copy_ended(err)
+
+
+def copy_ended(err: str) -> None:
+    """The spare's copy that ran the command (if one did) has ended: it shows the spare's
+    environment, not its caller's, so it is found by the pid its caller printed."""
+    if (pid := copy_pid(err)) is not None:
         wait_for(lambda: not _alive(pid), f"the spare's copy {pid} to end")
 
 
@@ -133,17 +138,9 @@ def start_kind(request: pytest.FixtureRequest) -> dict[str, str]:
     return {"VTM_EXEC_SPARE": str(request.getfixturevalue("spare"))}
 
 
-def spare_copy(err: str) -> int | None:
-    """The pid of the spare's copy that ran the command, from `vtm exec`'s stderr."""
-    marker = "started by the spare at "
-    if marker not in err:
-        return None
-    return int(err.split(marker, 1)[1].split("(process ", 1)[1].split(")", 1)[0])
-
-
 def started_as(start_kind: dict[str, str], err: str) -> None:
     """The command started the way the test asked."""
-    assert (spare_copy(err) is not None) == bool(start_kind), err
+    assert (copy_pid(err) is not None) == bool(start_kind), err
 
 
 # -- recorded on a server -------------------------------------------------------------------
@@ -362,8 +359,7 @@ def test_a_command_handed_to_a_spare_runs_as_a_cold_one(
         assert run["origin"]["kind"] == "exec"
     assert failed_run["status"] == "failed" and failed_run["exitCode"] == 3
     for _, _, err in (warm, failing):
-        if (pid := spare_copy(err)) is not None:
-            wait_for(lambda pid=pid: not _alive(pid), f"the spare's copy {pid} to end")
+        copy_ended(err)
 
 
 def test_a_killed_caller_has_its_run_stopped_by_the_spare(
@@ -382,7 +378,7 @@ def test_a_killed_caller_has_its_run_stopped_by_the_spare(
     # The copy saw its caller go, stopped the trainer and told the server.
     assert server.wait_status(run["id"], timeout=30)["status"] == "stopped"
     nothing_left_of(worker, run["id"], err.decode())
-    assert spare_copy(err.decode()) is not None
+    assert copy_pid(err.decode()) is not None
 
 
 def test_a_spare_refuses_once_vtms_code_changed_and_exits(worker: Path, tmp_path: Path) -> None:
@@ -395,7 +391,7 @@ def test_a_spare_refuses_once_vtms_code_changed_and_exits(worker: Path, tmp_path
     caller = {**exec_env(worker, None, VTM_EXEC_SPARE=str(path)), "PYTHONPATH": str(code)}
     with ExecSpare([sys.executable, "-m", "vtm"], path, tmp_path / "spare.log", env) as spare:
         first = run_exec(caller, "scripted", "--set", "epochs=1")
-        assert first[0] == 0 and spare_copy(first[2]) is not None, first[2]
+        assert first[0] == 0 and copy_pid(first[2]) is not None, first[2]
         changed = code / "vtm" / "states.py"
         stat = changed.stat()
         os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
@@ -403,7 +399,7 @@ def test_a_spare_refuses_once_vtms_code_changed_and_exits(worker: Path, tmp_path
         second = run_exec(caller, "scripted", "--set", "epochs=1")
 
         assert second[0] == 0, second[2]  # started cold instead
-        assert spare_copy(second[2]) is None
+        assert copy_pid(second[2]) is None
         assert "refused the command (VTM's code changed since the spare started)" in second[2]
         assert spare.proc is not None
         assert spare.proc.wait(30) == 0

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from vtm_testkit.exec_spare import ExecSpare
+from vtm_testkit.exec_spare import ExecSpare, copy_pid
 from vtm_testkit.ray_cluster import RayCluster
 
 from support import Server, processes_with_env, vtm_home_at, wait_for
@@ -180,8 +180,8 @@ def test_runs_handed_to_the_nodes_spare_complete_whole_and_stop_clean(
     assert server.wait_status(stubborn, timeout=60)["status"] == "stopped"
     marker = f"VTM_RUN_ID={stubborn}"
     wait_for(lambda: not processes_with_env(marker), "every process of the run to be gone", 30)
-    log = driver_log(cluster, stubborn)
-    copy = int(log.split("started by the spare at ", 1)[1].split("(process ", 1)[1].split(")")[0])
+    copy = copy_pid(driver_log(cluster, stubborn))
+    assert copy is not None
     wait_for(lambda: not Path(f"/proc/{copy}").exists(), "the spare's copy to end", 30)
 
 

@@ -81,7 +81,7 @@ def exec_spare_command(
     go on when it stops; after VTM is updated it refuses and exits (the callers then start
     cold), so restart it with VTM.
     """
-    from vtm.exec.run import note
+    from vtm.exec.handover import note
     from vtm.exec.spare import Spare
 
     Spare(socket_path.absolute(), note).serve()

@@ -36,6 +36,8 @@ LOST_EXIT = 1  # the copy ended without telling its exit code (killed outright)
 
 
 def note(message: str) -> None:
+    """A line of `vtm exec`'s own, on stderr (stdout carries the trainer's output alone);
+    plain and unwrapped, as task logs keep it."""
     print(f"vtm exec: {message}", file=sys.stderr, flush=True)
 
 
@@ -85,7 +87,7 @@ def hand_over(path: str, argv: list[str]) -> int | None:
             note(f"the spare at {path} refused the command ({why}); starting cold")
             return None
         pid = int(first["pid"])
-        note(f"started by the spare at {path} (process {pid})")
+        note(f"started by the spare at {path} (process {pid})")  # the test kit's copy_pid reads it
         for signum in FORWARDED:
             signal.signal(signum, lambda signum, _frame: _forward(pid, signum))
         last = _answer(answers)

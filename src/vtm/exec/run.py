@@ -17,6 +17,7 @@ from vtm_client import ApiError, Unreachable
 from vtm.catalog import load_catalog, plan_launch, resolve_fields
 from vtm.errors import CatalogError, InvalidRequest, NotFound
 from vtm.exec.foreground import Foreground, StopSignal
+from vtm.exec.handover import note
 from vtm.exec.recorder import Outcome, output_size
 from vtm.exec.remote import RemoteRecorder
 from vtm.runs.ids import is_run_id, new_run_id
@@ -33,12 +34,6 @@ if TYPE_CHECKING:
 
 # A cluster run's one-time ticket, set in the job's environment by the server that submitted it.
 TICKET_ENV = "VTM_RUN_TICKET"
-
-
-def note(message: str) -> None:
-    """A line of our own, on stderr (stdout carries the trainer's output alone); plain and
-    unwrapped, as task logs keep it."""
-    print(f"vtm exec: {message}", file=sys.stderr, flush=True)
 
 
 def _usage(message: str) -> typer.Exit:

@@ -172,14 +172,14 @@ def _read_request(conn: socket.socket) -> tuple[dict[str, Any], list[int]] | Non
             if not chunk:
                 raise ValueError("it ended early")
             body += chunk
-        command = json.loads(body)
-        if not isinstance(command, dict) or not isinstance(command.get("argv"), list):
+        asked = json.loads(body)
+        if not isinstance(asked, dict) or not isinstance(asked.get("argv"), list):
             raise ValueError("not a command")
     except BaseException:
         for fd in fds:
             os.close(fd)
         raise
-    return command, fds
+    return asked, fds
 
 
 def _send(conn: socket.socket, answer: dict[str, Any]) -> None:

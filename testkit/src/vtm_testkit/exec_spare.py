@@ -12,6 +12,15 @@ from pathlib import Path
 from vtm_testkit.waiting import wait_for
 
 
+def copy_pid(output: str) -> int | None:
+    """The pid of the spare's copy that ran a `vtm exec`, from what that `vtm exec` printed
+    on stderr (its note "started by the spare at PATH (process N)"); None: started cold."""
+    _, found, rest = output.partition("started by the spare at ")
+    if not found:
+        return None
+    return int(rest.split("(process ", 1)[1].split(")", 1)[0])
+
+
 class ExecSpare:
     """``vtm``: the command's words (a `vtm` script, or ``python -m vtm``); ``env``: the
     spare's own environment (each command it takes brings its caller's)."""
